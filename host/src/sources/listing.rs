@@ -1,0 +1,101 @@
+//! A folder as the directory formats see it: one JSON line per file,
+//! `{"path": "a/b.jpg", "uri": "file:///abs/a/b.jpg", "size": 123}`.
+//!
+//! The walk is recursive and sorted by name, skips hidden files and hidden
+//! folders, and does not follow symbolic links (so link loops cannot occur).
+//! Lines are produced as the plugin reads, so huge folders stream. A cloud
+//! prefix listing produces the same lines with `s3://`-style URIs.
+
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use walkdir::WalkDir;
+
+/// A streaming listing of a local folder.
+pub struct DirectoryListing {
+    root: PathBuf,
+    walk: walkdir::IntoIter,
+    pending: Vec<u8>,
+    consumed: usize,
+}
+
+#[derive(Serialize)]
+struct Entry<'a> {
+    path: &'a str,
+    uri: &'a str,
+    size: u64,
+}
+
+impl DirectoryListing {
+    /// Starts listing `folder`.
+    pub fn new(folder: &Path) -> io::Result<Self> {
+        let root = folder.canonicalize()?;
+        let walk = WalkDir::new(&root)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter();
+        Ok(Self {
+            root,
+            walk,
+            pending: Vec::new(),
+            consumed: 0,
+        })
+    }
+
+    /// The next listing line, or `None` at the end.
+    fn next_line(&mut self) -> io::Result<Option<Vec<u8>>> {
+        loop {
+            let Some(entry) = self.walk.next() else {
+                return Ok(None);
+            };
+            let entry = entry.map_err(io::Error::other)?;
+            let hidden = entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.');
+            if hidden {
+                if entry.file_type().is_dir() {
+                    self.walk.skip_current_dir();
+                }
+                continue;
+            }
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let relative = entry.path().strip_prefix(&self.root).unwrap_or(entry.path());
+            let path = relative
+                .components()
+                .map(|part| part.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            let uri = url::Url::from_file_path(entry.path())
+                .map_err(|()| io::Error::other("path cannot be a file:// URI"))?;
+            let size = entry.metadata().map_err(io::Error::other)?.len();
+            let mut line = serde_json::to_vec(&Entry {
+                path: &path,
+                uri: uri.as_str(),
+                size,
+            })
+            .map_err(io::Error::other)?;
+            line.push(b'\n');
+            return Ok(Some(line));
+        }
+    }
+}
+
+impl Read for DirectoryListing {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.consumed == self.pending.len() {
+            match self.next_line()? {
+                Some(line) => {
+                    self.pending = line;
+                    self.consumed = 0;
+                }
+                None => return Ok(0),
+            }
+        }
+        let available = &self.pending[self.consumed..];
+        let count = available.len().min(buf.len());
+        buf[..count].copy_from_slice(&available[..count]);
+        self.consumed += count;
+        Ok(count)
+    }
+}

@@ -1,0 +1,130 @@
+//! Where manifests come from: a local file, standard input, or a local
+//! folder (turned into a listing for the directory formats).
+
+mod listing;
+
+use std::fs::File;
+use std::io::{self, Cursor, Read};
+use std::path::{Path, PathBuf};
+
+pub use listing::DirectoryListing;
+
+/// Bytes of a source's start that detection looks at.
+pub const HEAD_BYTES: usize = 64 * 1024;
+
+/// Why a source could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {name}: {reason}")]
+pub struct SourceError {
+    pub name: String,
+    pub reason: String,
+}
+
+/// An input named on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A local manifest file.
+    File(PathBuf),
+    /// `-`: standard input.
+    Stdin,
+    /// A local folder of media files.
+    Directory(PathBuf),
+}
+
+/// A source opened for conversion.
+pub struct OpenSource {
+    /// The name detection sees: the file or folder name.
+    pub file_name: String,
+    /// The first bytes, at most [`HEAD_BYTES`].
+    pub head: Vec<u8>,
+    /// All the bytes, from the start (the head included).
+    pub reader: Box<dyn Read + Send>,
+    /// Total size when known, for progress.
+    pub size: Option<u64>,
+}
+
+impl Source {
+    /// Interprets a command-line argument.
+    pub fn parse(argument: &str) -> Self {
+        if argument == "-" {
+            return Source::Stdin;
+        }
+        let path = PathBuf::from(argument);
+        if path.is_dir() {
+            Source::Directory(path)
+        } else {
+            Source::File(path)
+        }
+    }
+
+    /// The source as the user named it, for messages and origins.
+    pub fn display_name(&self) -> String {
+        match self {
+            Source::File(path) | Source::Directory(path) => path.display().to_string(),
+            Source::Stdin => "-".into(),
+        }
+    }
+
+    /// Whether the source is a folder (fed to directory formats only).
+    pub fn is_directory(&self) -> bool {
+        matches!(self, Source::Directory(_))
+    }
+
+    /// Opens the source and reads its head.
+    pub fn open(&self) -> Result<OpenSource, SourceError> {
+        let error = |reason: io::Error| SourceError {
+            name: self.display_name(),
+            reason: describe_io_error(&reason),
+        };
+        let (file_name, reader, size): (String, Box<dyn Read + Send>, Option<u64>) = match self {
+            Source::File(path) => {
+                let file = File::open(path).map_err(error)?;
+                let size = file.metadata().ok().map(|metadata| metadata.len());
+                (file_name_of(path), Box::new(file), size)
+            }
+            Source::Stdin => ("-".into(), Box::new(io::stdin()), None),
+            Source::Directory(path) => {
+                let listing = DirectoryListing::new(path).map_err(error)?;
+                (file_name_of(path), Box::new(listing), None)
+            }
+        };
+        let (head, reader) = read_head(reader).map_err(error)?;
+        Ok(OpenSource {
+            file_name,
+            head,
+            reader,
+            size,
+        })
+    }
+}
+
+/// Reads up to [`HEAD_BYTES`] and returns them with a reader that yields
+/// the whole stream again, head first.
+fn read_head(mut reader: Box<dyn Read + Send>) -> io::Result<(Vec<u8>, Box<dyn Read + Send>)> {
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    (&mut reader).take(HEAD_BYTES as u64).read_to_end(&mut head)?;
+    let replay = Cursor::new(head.clone()).chain(reader);
+    Ok((head, Box::new(replay)))
+}
+
+fn file_name_of(path: &Path) -> String {
+    path.file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// `no such file`, `permission denied`, ... without Rust's `(os error 2)`.
+fn describe_io_error(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::NotFound => "no such file or folder".into(),
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        io::ErrorKind::IsADirectory => "it is a folder".into(),
+        _ => {
+            let text = error.to_string();
+            match text.find(" (os error") {
+                Some(cut) => text[..cut].to_string(),
+                None => text,
+            }
+        }
+    }
+}

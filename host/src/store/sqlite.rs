@@ -1,0 +1,249 @@
+//! The embedded task store: one SQLite database file.
+//!
+//! - The file is created on first use; its schema is versioned
+//!   (`PRAGMA user_version`) and migrated forward on open. A store written by
+//!   a newer taskport is refused, and so is a file that is not a taskport
+//!   store.
+//! - The journal is a write-ahead log with `synchronous=NORMAL`: every import
+//!   is one transaction, so a process killed at any moment leaves the store
+//!   holding the import wholly or not at all. On power loss the last
+//!   committed import may be lost, never half-kept.
+//! - Readers (`datasets`, `tasks`, ...) do not block an import running in
+//!   another process, and see it only once it commits; two imports into one
+//!   store run one after the other (the second waits up to
+//!   [`BUSY_TIMEOUT`]).
+//! - Tasks are rows keyed by `seq` (the import order) with a unique index on
+//!   `(dataset_id, id)` for deduplication and an index on
+//!   `(dataset_id, name)` for collision checks; the whole record is kept as
+//!   JSON.
+
+mod names;
+mod schema;
+mod session;
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
+
+use super::{
+    DatasetSummary, ImportCounts, ImportSession, ImportSummary, NewImport, StoreError, StoreResult,
+    TaskStore,
+};
+use crate::records::{Diagnostic, Severity, Task};
+
+/// How long an import waits for another process's import to finish.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// At most this many diagnostics are kept per import; the complete list is
+/// what `--errors FILE` writes.
+pub const MAX_STORED_DIAGNOSTICS: usize = 10_000;
+
+/// Page cache per connection (KiB): large imports touch the id and name
+/// indexes at random, and keeping them cached is what makes inserts fast.
+const CACHE_KIB: i64 = 64 * 1024;
+
+/// SQL for the current time as an RFC 3339 UTC string.
+const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+/// A task store in a SQLite database file.
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+impl SqliteStore {
+    /// Opens the store at `path`, creating and migrating it as needed.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        let shown = path.display().to_string();
+        let conn = Connection::open(path).map_err(|e| open_error(&shown, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| open_error(&shown, e))?;
+        schema::check_and_migrate(&conn, &shown)?;
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA cache_size = -{CACHE_KIB};
+             PRAGMA journal_size_limit = 67108864;"
+        ))
+        .map_err(|e| open_error(&shown, e))?;
+        Ok(SqliteStore { conn })
+    }
+
+    fn dataset_id(&self, dataset: &str) -> StoreResult<i64> {
+        self.conn
+            .query_row(
+                "SELECT id FROM datasets WHERE name = ?1",
+                [dataset],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(db_error)?
+            .ok_or_else(|| StoreError::NoSuchDataset(dataset.to_string()))
+    }
+}
+
+impl TaskStore for SqliteStore {
+    fn begin_import(&mut self, import: NewImport) -> StoreResult<Box<dyn ImportSession + '_>> {
+        Ok(Box::new(session::SqliteImport::begin(&self.conn, import)?))
+    }
+
+    fn datasets(&self) -> StoreResult<Vec<DatasetSummary>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT d.name,
+                        (SELECT count(*) FROM tasks t WHERE t.dataset_id = d.id),
+                        (SELECT count(*) FROM imports i WHERE i.dataset = d.name),
+                        d.created_at
+                 FROM datasets d ORDER BY d.name",
+            )
+            .map_err(db_error)?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok(DatasetSummary {
+                    name: row.get(0)?,
+                    tasks: row.get(1)?,
+                    imports: row.get(2)?,
+                    created_at: row.get(3)?,
+                })
+            })
+            .map_err(db_error)?;
+        rows.collect::<Result<_, _>>().map_err(db_error)
+    }
+
+    fn imports(&self) -> StoreResult<Vec<ImportSummary>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, dataset, source, format, plugin_name || '@' || plugin_version,
+                        plugin_hash, status, converted, added, duplicates, renamed, errors,
+                        warnings, started_at, finished_at
+                 FROM imports ORDER BY id",
+            )
+            .map_err(db_error)?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok(ImportSummary {
+                    id: row.get(0)?,
+                    dataset: row.get(1)?,
+                    source: row.get(2)?,
+                    format: row.get(3)?,
+                    plugin: row.get(4)?,
+                    plugin_hash: row.get(5)?,
+                    status: row.get(6)?,
+                    counts: ImportCounts {
+                        converted: row.get(7)?,
+                        added: row.get(8)?,
+                        duplicates: row.get(9)?,
+                        renamed: row.get(10)?,
+                        errors: row.get(11)?,
+                        warnings: row.get(12)?,
+                    },
+                    started_at: row.get(13)?,
+                    finished_at: row.get(14)?,
+                })
+            })
+            .map_err(db_error)?;
+        rows.collect::<Result<_, _>>().map_err(db_error)
+    }
+
+    fn tasks(
+        &self,
+        dataset: &str,
+        limit: Option<u64>,
+        visit: &mut dyn FnMut(Task) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let dataset_id = self.dataset_id(dataset)?;
+        // SQLite reads a negative LIMIT as "no limit".
+        let limit = limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT record, explicit_name FROM tasks
+                 WHERE dataset_id = ?1 ORDER BY seq LIMIT ?2",
+            )
+            .map_err(db_error)?;
+        let rows = stmt
+            .query(params![dataset_id, limit])
+            .map_err(db_error)?;
+        visit_tasks(rows, visit)
+    }
+
+    fn diagnostics(&self, import_id: i64) -> StoreResult<Vec<Diagnostic>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT source, line, item_index, severity, code, message
+                 FROM diagnostics WHERE import_id = ?1 ORDER BY seq",
+            )
+            .map_err(db_error)?;
+        let rows = stmt
+            .query_map([import_id], |row| {
+                let severity: String = row.get(3)?;
+                Ok(Diagnostic {
+                    source: row.get(0)?,
+                    line: row.get(1)?,
+                    index: row.get(2)?,
+                    severity: if severity == "warning" {
+                        Severity::Warning
+                    } else {
+                        Severity::Error
+                    },
+                    code: row.get(4)?,
+                    message: row.get(5)?,
+                })
+            })
+            .map_err(db_error)?;
+        rows.collect::<Result<_, _>>().map_err(db_error)
+    }
+}
+
+/// Reads `(record, explicit_name)` rows into tasks and hands them to `visit`.
+fn visit_tasks(
+    mut rows: rusqlite::Rows<'_>,
+    visit: &mut dyn FnMut(Task) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    while let Some(row) = rows.next().map_err(db_error)? {
+        let record: String = row.get(0).map_err(db_error)?;
+        let mut task: Task = serde_json::from_str(&record)
+            .map_err(|e| StoreError::Database(format!("a stored task record is unreadable: {e}")))?;
+        task.explicit_name = row.get(1).map_err(db_error)?;
+        visit(task)?;
+    }
+    Ok(())
+}
+
+/// Stable text of a severity as stored.
+fn severity_str(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+/// A database error during normal operation.
+fn db_error(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+/// An error while opening the store at `path`.
+fn open_error(path: &str, e: rusqlite::Error) -> StoreError {
+    let message = match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => {
+            "not a taskport store (the file is not a SQLite database); choose another file with --store".to_string()
+        }
+        Some(ErrorCode::DatabaseCorrupt) => {
+            "the database file is corrupt; restore it from a backup or choose another file with --store".to_string()
+        }
+        Some(ErrorCode::CannotOpen) => {
+            "cannot open the file (does its folder exist and is it writable?)".to_string()
+        }
+        _ => e.to_string(),
+    };
+    StoreError::Open {
+        path: path.to_string(),
+        message,
+    }
+}

@@ -1,0 +1,145 @@
+//! The SQLite schema and its migrations.
+//!
+//! The schema version is `PRAGMA user_version`: the number of migrations
+//! applied. Migrations are applied in order, each in its own transaction
+//! together with the version bump, so a store is always at one exact
+//! version. `PRAGMA application_id` marks the file as a taskport store.
+
+use rusqlite::{Connection, OptionalExtension};
+
+use super::{db_error, open_error};
+use crate::store::{StoreError, StoreResult};
+
+/// `PRAGMA application_id` of a taskport store ("tskp").
+const APPLICATION_ID: i64 = 0x7473_6b70;
+
+/// Migrations in order; migration `i` brings the schema to version `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: datasets, imports, tasks, diagnostics.
+    "CREATE TABLE datasets (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE imports (
+        id INTEGER PRIMARY KEY,
+        dataset TEXT NOT NULL,
+        source TEXT NOT NULL,
+        format TEXT NOT NULL,
+        plugin_name TEXT NOT NULL,
+        plugin_version TEXT NOT NULL,
+        plugin_hash TEXT NOT NULL,
+        options TEXT NOT NULL,
+        status TEXT NOT NULL,
+        converted INTEGER NOT NULL DEFAULT 0,
+        added INTEGER NOT NULL DEFAULT 0,
+        duplicates INTEGER NOT NULL DEFAULT 0,
+        renamed INTEGER NOT NULL DEFAULT 0,
+        errors INTEGER NOT NULL DEFAULT 0,
+        warnings INTEGER NOT NULL DEFAULT 0,
+        started_at TEXT NOT NULL,
+        finished_at TEXT
+    );
+    CREATE INDEX imports_dataset ON imports (dataset);
+    CREATE TABLE tasks (
+        seq INTEGER PRIMARY KEY,
+        dataset_id INTEGER NOT NULL REFERENCES datasets (id),
+        id TEXT NOT NULL,
+        import_id INTEGER NOT NULL REFERENCES imports (id),
+        name TEXT NOT NULL,
+        explicit_name INTEGER NOT NULL,
+        record TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX tasks_id ON tasks (dataset_id, id);
+    CREATE INDEX tasks_name ON tasks (dataset_id, name);
+    CREATE INDEX tasks_order ON tasks (dataset_id, seq);
+    CREATE TABLE diagnostics (
+        import_id INTEGER NOT NULL REFERENCES imports (id),
+        seq INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        line INTEGER,
+        item_index INTEGER,
+        severity TEXT NOT NULL,
+        code TEXT NOT NULL,
+        message TEXT NOT NULL,
+        PRIMARY KEY (import_id, seq)
+    ) WITHOUT ROWID;",
+];
+
+/// The schema version this build writes.
+pub(super) const VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Checks that `conn` is a taskport store this build can use (or an empty
+/// database) and brings its schema up to [`VERSION`].
+pub(super) fn check_and_migrate(conn: &Connection, path: &str) -> StoreResult<()> {
+    let version = check(conn, path)?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let target = index as i64 + 1;
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(db_error)?;
+        let applied = apply(conn, path, target, sql);
+        if applied.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        applied?;
+    }
+    Ok(())
+}
+
+/// Returns the schema version after checking the file is a usable store.
+fn check(conn: &Connection, path: &str) -> StoreResult<i64> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(|e| open_error(path, e))?;
+    if version > VERSION {
+        return Err(StoreError::NewerSchema {
+            path: path.to_string(),
+            found: version,
+            supported: VERSION,
+        });
+    }
+    let application_id: i64 = conn
+        .query_row("PRAGMA application_id", [], |row| row.get(0))
+        .map_err(|e| open_error(path, e))?;
+    let foreign = if version == 0 {
+        // A fresh store has no tables; anything else belongs to someone else.
+        application_id != 0 || has_tables(conn).map_err(|e| open_error(path, e))?
+    } else {
+        application_id != APPLICATION_ID
+    };
+    if foreign {
+        return Err(not_ours(path));
+    }
+    Ok(version)
+}
+
+/// Applies one migration inside the open transaction and commits it.
+fn apply(conn: &Connection, path: &str, target: i64, sql: &str) -> StoreResult<()> {
+    // Another process may have migrated between the check and the lock.
+    let current: i64 = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(db_error)?;
+    if current >= target {
+        return conn.execute_batch("COMMIT").map_err(db_error);
+    }
+    if target == 1 && has_tables(conn).map_err(db_error)? {
+        return Err(not_ours(path));
+    }
+    conn.execute_batch(sql).map_err(db_error)?;
+    conn.execute_batch(&format!(
+        "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {target}; COMMIT"
+    ))
+    .map_err(db_error)
+}
+
+fn has_tables(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT 1 FROM sqlite_schema LIMIT 1", [], |_| Ok(()))
+        .optional()
+        .map(|found| found.is_some())
+}
+
+fn not_ours(path: &str) -> StoreError {
+    StoreError::Open {
+        path: path.to_string(),
+        message: "not a taskport store (a SQLite database of another program); choose another file with --store".to_string(),
+    }
+}

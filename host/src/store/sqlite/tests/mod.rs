@@ -1,0 +1,322 @@
+//! Tests against real SQLite files in temporary folders.
+
+#[cfg(test)] mod bench;
+mod kill;
+mod names;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+use serde_json::{Map, Value, json};
+use tempfile::TempDir;
+
+use super::{MAX_STORED_DIAGNOSTICS, SqliteStore, schema};
+use crate::records::{Diagnostic, MediaKind, Origin, Severity, Task};
+use crate::store::{ImportCounts, NewImport, StoreError, TaskStore};
+
+/// A temporary folder and the store path inside it.
+fn temp_store() -> (TempDir, PathBuf) {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("taskport.db");
+    (dir, path)
+}
+
+fn new_import(dataset: &str) -> NewImport {
+    NewImport {
+        dataset: dataset.to_string(),
+        source: "links.csv".to_string(),
+        format: "links-csv".to_string(),
+        plugin_name: "links-csv".to_string(),
+        plugin_version: "0.1.0".to_string(),
+        plugin_hash: "ab12".to_string(),
+        options: vec![("key".to_string(), "image".to_string())],
+    }
+}
+
+/// A link task named `name` from line `line` of `links.csv`.
+fn task(id: &str, name: &str, explicit: bool, line: u64) -> Task {
+    let mut data = Map::new();
+    data.insert("image".to_string(), json!(format!("s3://bucket/{id}/{name}")));
+    Task {
+        id: id.to_string(),
+        name: name.to_string(),
+        media: MediaKind::Image,
+        data,
+        links: Vec::new(),
+        annotations: vec![json!({"result": []})],
+        predictions: Vec::new(),
+        meta: Map::new(),
+        origin: Origin {
+            source: "links.csv".to_string(),
+            line: Some(line),
+            index: None,
+            format: "links-csv".to_string(),
+            plugin: "links-csv@0.1.0".to_string(),
+        },
+        explicit_name: explicit,
+    }
+}
+
+fn diagnostic(line: u64) -> Diagnostic {
+    Diagnostic {
+        source: "links.csv".to_string(),
+        line: Some(line),
+        index: None,
+        severity: Severity::Error,
+        code: "bad-link".to_string(),
+        message: "not a link".to_string(),
+    }
+}
+
+/// Imports `tasks` into `dataset` and commits; returns what `add_task` said.
+fn import(store: &mut SqliteStore, dataset: &str, tasks: &[Task]) -> Vec<bool> {
+    let mut session = store.begin_import(new_import(dataset)).unwrap();
+    let added: Vec<bool> = tasks.iter().map(|t| session.add_task(t).unwrap()).collect();
+    let new = added.iter().filter(|a| **a).count() as u64;
+    let counts = ImportCounts {
+        converted: tasks.len() as u64,
+        added: new,
+        duplicates: tasks.len() as u64 - new,
+        ..ImportCounts::default()
+    };
+    session.commit(counts).unwrap();
+    added
+}
+
+fn all_tasks(store: &SqliteStore, dataset: &str) -> Vec<Task> {
+    let mut tasks = Vec::new();
+    store
+        .tasks(dataset, None, &mut |t| {
+            tasks.push(t);
+            Ok(())
+        })
+        .unwrap();
+    tasks
+}
+
+/// Every row of every table, for comparing whole stores.
+fn snapshot(path: &Path) -> Vec<String> {
+    let conn = Connection::open(path).unwrap();
+    let mut rows = Vec::new();
+    for table in ["datasets", "imports", "tasks", "diagnostics"] {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
+        let columns = stmt.column_count();
+        let mut query = stmt.query([]).unwrap();
+        while let Some(row) = query.next().unwrap() {
+            let values: Vec<rusqlite::types::Value> =
+                (0..columns).map(|i| row.get(i).unwrap()).collect();
+            rows.push(format!("{table} {values:?}"));
+        }
+    }
+    rows
+}
+
+#[test]
+fn open_creates_migrates_and_reopens() {
+    let (_dir, path) = temp_store();
+    let store = SqliteStore::open(&path).unwrap();
+    assert!(path.exists());
+    assert!(store.datasets().unwrap().is_empty());
+    drop(store);
+    let conn = Connection::open(&path).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, schema::VERSION);
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    drop(conn);
+    let store = SqliteStore::open(&path).unwrap();
+    assert!(store.imports().unwrap().is_empty());
+}
+
+#[test]
+fn import_commits_and_reads_back() {
+    let (_dir, path) = temp_store();
+    let mut store = SqliteStore::open(&path).unwrap();
+    let tasks = vec![
+        task("c", "c.jpg", false, 1),
+        task("a", "a.jpg", true, 2),
+        task("b", "b.jpg", false, 3),
+    ];
+    let mut session = store.begin_import(new_import("berries")).unwrap();
+    for t in &tasks {
+        assert!(session.add_task(t).unwrap());
+    }
+    session.add_diagnostic(&diagnostic(4)).unwrap();
+    let mut added = Vec::new();
+    session
+        .added_tasks(&mut |t| {
+            added.push(t);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(added, tasks);
+    let counts = ImportCounts {
+        converted: 3,
+        added: 3,
+        errors: 1,
+        ..ImportCounts::default()
+    };
+    let id = session.commit(counts).unwrap();
+    drop(store);
+
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(all_tasks(&store, "berries"), tasks);
+    let mut first = Vec::new();
+    store
+        .tasks("berries", Some(2), &mut |t| {
+            first.push(t.id);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(first, ["c", "a"]);
+    let datasets = store.datasets().unwrap();
+    assert_eq!(datasets.len(), 1);
+    assert_eq!((datasets[0].name.as_str(), datasets[0].tasks), ("berries", 3));
+    assert_eq!(datasets[0].imports, 1);
+    let imports = store.imports().unwrap();
+    assert_eq!(imports.len(), 1);
+    let summary = &imports[0];
+    assert_eq!((summary.id, summary.status.as_str()), (id, "completed"));
+    assert_eq!(summary.plugin, "links-csv@0.1.0");
+    assert_eq!(summary.counts, counts);
+    assert!(summary.started_at.ends_with('Z') && summary.started_at.contains('T'));
+    assert!(summary.finished_at.is_some());
+    assert_eq!(store.diagnostics(id).unwrap(), vec![diagnostic(4)]);
+    assert!(matches!(
+        store.tasks("nope", None, &mut |_| Ok(())).unwrap_err().downcast::<StoreError>(),
+        Ok(StoreError::NoSuchDataset(_))
+    ));
+}
+
+#[test]
+fn reimport_adds_only_new_ids() {
+    let (_dir, path) = temp_store();
+    let mut store = SqliteStore::open(&path).unwrap();
+    let tasks = vec![task("a", "a.jpg", false, 1), task("b", "b.jpg", false, 2)];
+    assert_eq!(import(&mut store, "d", &tasks), [true, true]);
+    assert_eq!(import(&mut store, "d", &tasks), [false, false]);
+    // Within one import, and per dataset.
+    let again = vec![task("c", "c.jpg", false, 1), task("c", "c.jpg", false, 2)];
+    assert_eq!(import(&mut store, "d", &again), [true, false]);
+    assert_eq!(import(&mut store, "other", &tasks), [true, true]);
+    assert_eq!(all_tasks(&store, "d").len(), 3);
+    let duplicates: Vec<u64> = store
+        .imports()
+        .unwrap()
+        .iter()
+        .map(|i| i.counts.duplicates)
+        .collect();
+    assert_eq!(duplicates, [0, 2, 1, 0]);
+}
+
+#[test]
+fn rollback_and_drop_leave_the_store_unchanged() {
+    let (_dir, path) = temp_store();
+    let mut store = SqliteStore::open(&path).unwrap();
+    import(&mut store, "d", &[task("a", "a.jpg", false, 1)]);
+    let before = snapshot(&path);
+
+    let mut session = store.begin_import(new_import("d")).unwrap();
+    session.add_task(&task("b", "b.jpg", false, 1)).unwrap();
+    session.add_diagnostic(&diagnostic(2)).unwrap();
+    session.rollback(None).unwrap();
+    assert_eq!(snapshot(&path), before);
+
+    let mut session = store.begin_import(new_import("new-dataset")).unwrap();
+    session.add_task(&task("c", "c.jpg", false, 1)).unwrap();
+    drop(session);
+    assert_eq!(snapshot(&path), before);
+    // The store is usable afterwards.
+    import(&mut store, "d", &[task("b", "b.jpg", false, 1)]);
+    assert_eq!(all_tasks(&store, "d").len(), 2);
+}
+
+#[test]
+fn failed_import_is_recorded_without_tasks() {
+    let (_dir, path) = temp_store();
+    let mut store = SqliteStore::open(&path).unwrap();
+    let mut session = store.begin_import(new_import("fresh")).unwrap();
+    session.add_task(&task("a", "a.jpg", false, 1)).unwrap();
+    for line in 0..MAX_STORED_DIAGNOSTICS as u64 + 5 {
+        session.add_diagnostic(&diagnostic(line)).unwrap();
+    }
+    let counts = ImportCounts {
+        converted: 1,
+        errors: MAX_STORED_DIAGNOSTICS as u64 + 5,
+        ..ImportCounts::default()
+    };
+    session.rollback(Some(counts)).unwrap();
+
+    let imports = store.imports().unwrap();
+    assert_eq!(imports.len(), 1);
+    assert_eq!(imports[0].status, "failed");
+    assert_eq!(imports[0].counts, counts);
+    assert_eq!(imports[0].dataset, "fresh");
+    let diagnostics = store.diagnostics(imports[0].id).unwrap();
+    assert_eq!(diagnostics.len(), MAX_STORED_DIAGNOSTICS);
+    assert_eq!(diagnostics[0], diagnostic(0));
+    // No tasks, and the dataset it would have created does not exist.
+    assert!(store.datasets().unwrap().is_empty());
+    let conn = Connection::open(&path).unwrap();
+    let tasks: i64 = conn
+        .query_row("SELECT count(*) FROM tasks", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(tasks, 0);
+}
+
+#[test]
+fn newer_schema_is_refused() {
+    let (_dir, path) = temp_store();
+    drop(SqliteStore::open(&path).unwrap());
+    let conn = Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", schema::VERSION + 1)
+        .unwrap();
+    drop(conn);
+    let err = SqliteStore::open(&path).err().unwrap();
+    assert!(matches!(err, StoreError::NewerSchema { found, .. } if found == schema::VERSION + 1));
+    assert!(err.to_string().contains("newer taskport"));
+}
+
+#[test]
+fn other_files_are_refused() {
+    let (dir, path) = temp_store();
+    std::fs::write(&path, "item_name,item_link\n".repeat(100)).unwrap();
+    let err = SqliteStore::open(&path).err().unwrap();
+    assert!(matches!(err, StoreError::Open { .. }));
+    let message = err.to_string();
+    assert!(message.contains("not a taskport store"), "{message}");
+    assert!(!message.contains('\n'));
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        "item_name,item_link\n".repeat(100).as_bytes()
+    );
+
+    let foreign = dir.path().join("other.db");
+    let conn = Connection::open(&foreign).unwrap();
+    conn.execute_batch("CREATE TABLE notes (text TEXT)").unwrap();
+    drop(conn);
+    let err = SqliteStore::open(&foreign).err().unwrap();
+    assert!(err.to_string().contains("not a taskport store"), "{err}");
+
+    let missing = dir.path().join("no/such/folder/taskport.db");
+    assert!(matches!(
+        SqliteStore::open(&missing),
+        Err(StoreError::Open { .. })
+    ));
+}
+
+/// The JSON record of a stored task is what it was given.
+#[test]
+fn record_round_trips_as_json() {
+    let (_dir, path) = temp_store();
+    let mut store = SqliteStore::open(&path).unwrap();
+    let mut t = task("a", "a.jpg", false, 1);
+    t.meta.insert("size".to_string(), Value::from(12));
+    t.origin.index = Some(0);
+    import(&mut store, "d", std::slice::from_ref(&t));
+    assert_eq!(all_tasks(&store, "d"), [t]);
+}

@@ -1,0 +1,139 @@
+//! Name collisions.
+
+use super::{all_tasks, import, new_import, task, temp_store};
+use crate::records::Task;
+use crate::store::{NamePolicy, SqliteStore, StoreError, TaskStore};
+
+/// Imports `tasks`, settles names with `policy` and commits; returns the
+/// renamed count.
+fn import_named(
+    store: &mut SqliteStore,
+    tasks: &[Task],
+    policy: NamePolicy,
+) -> Result<u64, StoreError> {
+    let mut session = store.begin_import(new_import("d")).unwrap();
+    for t in tasks {
+        session.add_task(t).unwrap();
+    }
+    match session.resolve_names(policy) {
+        Ok(renamed) => {
+            session.commit(Default::default()).unwrap();
+            Ok(renamed)
+        }
+        Err(e) => {
+            session.rollback(None).unwrap();
+            Err(e)
+        }
+    }
+}
+
+fn names(store: &SqliteStore) -> Vec<(String, String)> {
+    all_tasks(store, "d")
+        .into_iter()
+        .map(|t| (t.id, t.name))
+        .collect()
+}
+
+fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+    expected
+        .iter()
+        .map(|(id, name)| (id.to_string(), name.to_string()))
+        .collect()
+}
+
+#[test]
+fn explicit_names_are_reserved_first_and_suffixes_are_smallest_free() {
+    let tasks = [
+        task("1", "a.jpg", false, 1),
+        task("2", "a.jpg", true, 2),
+        task("3", "a.jpg", false, 3),
+        task("4", "a_2.jpg", false, 4),
+        task("5", "README", false, 5),
+        task("6", "README", false, 6),
+        task("7", "b.jpg", false, 7),
+    ];
+    let mut results = Vec::new();
+    for _ in 0..2 {
+        let (_dir, path) = temp_store();
+        let mut store = SqliteStore::open(&path).unwrap();
+        assert_eq!(import_named(&mut store, &tasks, NamePolicy::Suffix).unwrap(), 3);
+        results.push(names(&store));
+    }
+    let expected = pairs(&[
+        ("1", "a_1.jpg"),
+        ("2", "a.jpg"),
+        ("3", "a_3.jpg"),
+        ("4", "a_2.jpg"),
+        ("5", "README"),
+        ("6", "README_1"),
+        ("7", "b.jpg"),
+    ]);
+    assert_eq!(results[0], expected);
+    assert_eq!(results[1], expected, "deterministic");
+}
+
+#[test]
+fn earlier_imports_keep_their_names() {
+    let (_dir, path) = temp_store();
+    let mut store = SqliteStore::open(&path).unwrap();
+    import(
+        &mut store,
+        "d",
+        &[task("1", "a.jpg", false, 1), task("2", "a_1.jpg", false, 2)],
+    );
+    let later = [task("3", "a.jpg", true, 1), task("4", "a.jpg", false, 2)];
+    assert_eq!(import_named(&mut store, &later, NamePolicy::Suffix).unwrap(), 2);
+    assert_eq!(
+        names(&store),
+        pairs(&[
+            ("1", "a.jpg"),
+            ("2", "a_1.jpg"),
+            ("3", "a_2.jpg"),
+            ("4", "a_3.jpg")
+        ])
+    );
+    // The renamed tasks read back whole, with their explicit flag.
+    let tasks = all_tasks(&store, "d");
+    assert!(tasks[2].explicit_name && !tasks[3].explicit_name);
+    // Duplicates are not stored, so they cannot collide.
+    assert_eq!(import_named(&mut store, &later, NamePolicy::Error).unwrap(), 0);
+}
+
+#[test]
+fn error_policy_names_both_origins_and_stores_nothing() {
+    let (_dir, path) = temp_store();
+    let mut store = SqliteStore::open(&path).unwrap();
+    let tasks = [
+        task("1", "a.jpg", false, 1),
+        task("2", "b.jpg", false, 2),
+        task("3", "b.jpg", true, 3),
+        task("4", "a.jpg", false, 4),
+    ];
+    let err = import_named(&mut store, &tasks, NamePolicy::Error).unwrap_err();
+    match &err {
+        StoreError::NameCollision {
+            dataset,
+            name,
+            first,
+            again,
+        } => {
+            assert_eq!((dataset.as_str(), name.as_str()), ("d", "a.jpg"));
+            assert_eq!((first.as_str(), again.as_str()), ("links.csv:1", "links.csv:4"));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(store.datasets().unwrap().is_empty());
+
+    import(&mut store, "d", &[task("9", "c.jpg", false, 7)]);
+    let err = import_named(
+        &mut store,
+        &[task("10", "c.jpg", true, 2)],
+        NamePolicy::Error,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("first at links.csv:7, again at links.csv:2"),
+        "{err}"
+    );
+}

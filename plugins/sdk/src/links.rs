@@ -1,0 +1,216 @@
+//! What counts as a link, and link tasks.
+//!
+//! A link is a URL whose scheme is one of [`SCHEMES`] (`scheme://` followed by
+//! a non-empty authority, or a path for `file:`), or an absolute local path
+//! (`/data/a.jpg`, `C:\data\a.jpg`, `C:/data/a.jpg`, `\\server\share\a.jpg`).
+//! Links are checked here only for shape; the host classifies them fully.
+//!
+//! A link task stores the link under a data key named after its media kind
+//! (`image`, `video`, `audio`, `text`, `html`, `pdf`, `timeseries`, see
+//! [`crate::media`]), or `url` when the extension says nothing; the `key`
+//! option overrides the key.
+
+use crate::media::kind_of_link;
+use crate::{Origin, TaskRecord};
+
+/// URL schemes a link may have (compared case-insensitively).
+pub const SCHEMES: &[&str] = &[
+    "s3",
+    "gs",
+    "google",
+    "gcs",
+    "azure",
+    "az",
+    "azure-blob",
+    "http",
+    "https",
+    "file",
+];
+
+/// Header words that name the link column of a links table, by preference.
+pub const LINK_COLUMNS: &[&str] = &["item_link", "link", "url", "path"];
+
+/// Header words that name the item name column of a links table, by preference.
+pub const NAME_COLUMNS: &[&str] = &["item_name", "name", "title"];
+
+/// The data key used when a link's media kind is unknown.
+pub const DEFAULT_KEY: &str = "url";
+
+/// The option that overrides the data key of link tasks.
+pub const KEY_OPTION: &str = "key";
+
+/// The URL scheme at the start of `text` (`https` in `https://...`), as
+/// written, if it has a syntactically valid one followed by `:`.
+fn scheme(text: &str) -> Option<&str> {
+    let (scheme, _) = text.split_once(':')?;
+    let mut chars = scheme.chars();
+    let valid = chars.next()?.is_ascii_alphabetic()
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    valid.then_some(scheme)
+}
+
+fn is_known_scheme(scheme: &str) -> bool {
+    SCHEMES
+        .iter()
+        .any(|known| known.eq_ignore_ascii_case(scheme))
+}
+
+fn is_windows_path(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    (bytes.len() > 3
+        && bytes[0].is_ascii_alphabetic()
+        && bytes[1] == b':'
+        && matches!(bytes[2], b'\\' | b'/'))
+        || (text.starts_with("\\\\") && text.len() > 2)
+}
+
+fn is_unix_path(text: &str) -> bool {
+    text.len() > 1 && text.starts_with('/') && !text.starts_with("//")
+}
+
+/// True when `text` starts the way a link does: a known scheme followed by
+/// `://`, or an absolute local path. Used to decide where a link begins in a
+/// row that was split at delimiters the link itself contains.
+pub fn starts_like_link(text: &str) -> bool {
+    let text = text.trim_start();
+    match scheme(text) {
+        Some(found) if is_known_scheme(found) => text[found.len()..].starts_with("://"),
+        _ => is_unix_path(text) || is_windows_path(text),
+    }
+}
+
+/// Checks that `text` is a link; the error says why not.
+pub fn check_link(text: &str) -> Result<(), String> {
+    if text.is_empty() {
+        return Err("empty link".into());
+    }
+    if text.chars().any(char::is_control) {
+        return Err(format!("link {text:?} contains a control character"));
+    }
+    if is_unix_path(text) || is_windows_path(text) {
+        return Ok(());
+    }
+    let Some(found) = scheme(text).filter(|s| s.len() > 1) else {
+        return Err(format!("{text:?} is neither a URL nor an absolute path"));
+    };
+    if !is_known_scheme(found) {
+        return Err(format!(
+            "{text:?} has unsupported scheme `{found}` (expected one of {})",
+            SCHEMES.join(", ")
+        ));
+    }
+    let Some(rest) = text[found.len() + 1..].strip_prefix("//") else {
+        return Err(format!("{text:?} lacks `//` after `{found}:`"));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    if found.eq_ignore_ascii_case("file") {
+        if rest.len() <= authority.len() + 1 {
+            return Err(format!("{text:?} has no file path"));
+        }
+    } else if authority.is_empty() || authority.contains(char::is_whitespace) {
+        return Err(format!("{text:?} has no valid host or bucket"));
+    }
+    Ok(())
+}
+
+/// A task whose data is `{KEY: link}`, KEY from the link's media kind or
+/// `key` when given. Sets the media key and the media kind hint.
+pub fn link_task(
+    link: &str,
+    name: Option<String>,
+    key: Option<&str>,
+    origin: Origin,
+) -> TaskRecord {
+    let kind = kind_of_link(link);
+    let key = key.unwrap_or(kind.unwrap_or(DEFAULT_KEY));
+    TaskRecord {
+        origin,
+        name,
+        data: single_entry_object(key, link),
+        media_key: Some(key.to_owned()),
+        media_kind: kind.map(str::to_owned),
+        annotations: None,
+        predictions: None,
+        meta: None,
+    }
+}
+
+/// JSON text of the object `{key: value}` with both strings escaped.
+pub fn single_entry_object(key: &str, value: &str) -> String {
+    let key = serde_json::Value::from(key);
+    let value = serde_json::Value::from(value);
+    format!("{{{key}:{value}}}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn good_links() {
+        for link in [
+            "s3://remote-img-test/test_img/berries-01.jpeg",
+            "gs://b/k.png",
+            "GCS://b/k",
+            "google://b/k",
+            "azure://c/k",
+            "az://c/k",
+            "azure-blob://c/k",
+            "http://h",
+            "https://host/a,b@@c.jpg",
+            "https://host/my image.jpg",
+            "file:///abs/a.jpg",
+            "file://host/share/a.jpg",
+            "/abs/a.jpg",
+            "C:\\data\\a.jpg",
+            "d:/data/a.jpg",
+            "\\\\server\\share\\a.jpg",
+        ] {
+            assert_eq!(check_link(link), Ok(()), "{link}");
+            assert!(starts_like_link(link), "{link}");
+        }
+    }
+
+    #[test]
+    fn bad_links() {
+        for link in [
+            "",
+            "image1.jpg",
+            "relative/a.jpg",
+            "ftp://h/a.jpg",
+            "s3:/b/k",
+            "s3://",
+            "s3:///k",
+            "https://ho st/a",
+            "file://",
+            "file:///",
+            "//host/a",
+            "/",
+            "C:",
+            "https://h/a\nb",
+        ] {
+            assert!(check_link(link).is_err(), "{link}");
+        }
+        assert!(!starts_like_link("ftp://h/a"));
+        assert!(!starts_like_link("image1.jpg"));
+    }
+
+    #[test]
+    fn link_task_keys() {
+        let origin = Origin {
+            line: Some(1),
+            index: None,
+            offset: Some(0),
+        };
+        let task = link_task("s3://b/a.jpeg", Some("n".into()), None, origin);
+        assert_eq!(task.data, r#"{"image":"s3://b/a.jpeg"}"#);
+        assert_eq!(task.media_key.as_deref(), Some("image"));
+        assert_eq!(task.media_kind.as_deref(), Some("image"));
+        let task = link_task("s3://b/a", None, None, origin);
+        assert_eq!(task.data, r#"{"url":"s3://b/a"}"#);
+        assert_eq!(task.media_kind, None);
+        let task = link_task("s3://b/\"q\".mp3", None, Some("sound"), origin);
+        assert_eq!(task.data, r#"{"sound":"s3://b/\"q\".mp3"}"#);
+        assert_eq!(task.media_kind.as_deref(), Some("audio"));
+    }
+}

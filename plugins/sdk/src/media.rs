@@ -1,0 +1,83 @@
+//! Media kinds by file extension.
+//!
+//! The table follows Label Studio's list of importable file types, widened
+//! with the usual spellings (`jpeg`, `tif`, `aif`, ...). It decides the data
+//! key of a link task (`image`, `audio`, ...) and the media kind hint.
+
+/// Every media kind a task can have.
+pub const MEDIA_KINDS: &[&str] = &[
+    "image",
+    "video",
+    "audio",
+    "text",
+    "html",
+    "pdf",
+    "timeseries",
+];
+
+/// Extensions (lower case, without the dot) of each media kind.
+pub const MEDIA_EXTENSIONS: &[(&str, &[&str])] = &[
+    ("image", IMAGE_EXTENSIONS),
+    ("audio", AUDIO_EXTENSIONS),
+    ("video", &["mp4", "webm", "mov", "m4v", "mkv", "avi", "ogv"]),
+    ("text", &["txt"]),
+    ("html", &["html", "htm", "xml"]),
+    ("pdf", &["pdf"]),
+    ("timeseries", &["csv", "tsv"]),
+];
+
+/// Image file extensions (the `image-dir` format takes these).
+pub const IMAGE_EXTENSIONS: &[&str] = &[
+    "bmp", "gif", "jpg", "jpeg", "png", "svg", "webp", "tif", "tiff", "avif",
+];
+
+/// Audio file extensions (the `audio-dir` format takes these).
+pub const AUDIO_EXTENSIONS: &[&str] = &[
+    "wav", "aiff", "aif", "mp3", "au", "flac", "m4a", "ogg", "opus",
+];
+
+/// The lower-case extension of the last path segment of a link or path,
+/// ignoring a URL query (`?...`) and fragment (`#...`) after a scheme.
+pub fn link_extension(link: &str) -> Option<String> {
+    let path = if link.contains("://") {
+        link.split(['?', '#']).next().unwrap_or(link)
+    } else {
+        link
+    };
+    let segment = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    let (_, ext) = segment.rsplit_once('.')?;
+    (!ext.is_empty()).then(|| ext.to_ascii_lowercase())
+}
+
+/// The media kind of a file extension (lower case), if it is a known one.
+pub fn kind_of_extension(ext: &str) -> Option<&'static str> {
+    MEDIA_EXTENSIONS
+        .iter()
+        .find(|(_, extensions)| extensions.contains(&ext))
+        .map(|(kind, _)| *kind)
+}
+
+/// The media kind of a link or path by its extension.
+pub fn kind_of_link(link: &str) -> Option<&'static str> {
+    kind_of_extension(&link_extension(link)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_by_extension() {
+        assert_eq!(
+            kind_of_link("s3://b/test_img/berries-01.jpeg"),
+            Some("image")
+        );
+        assert_eq!(kind_of_link("https://h/a.MP3?sig=x.png#t"), Some("audio"));
+        assert_eq!(kind_of_link("https://h/v.mp4"), Some("video"));
+        assert_eq!(kind_of_link("https://h/series.csv"), Some("timeseries"));
+        assert_eq!(kind_of_link("C:\\data\\page.HTML"), Some("html"));
+        assert_eq!(kind_of_link("https://h/dir.d/file"), None);
+        assert_eq!(kind_of_link("https://h/file."), None);
+        assert_eq!(kind_of_link("https://h/a.bin"), None);
+    }
+}
