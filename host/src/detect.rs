@@ -18,7 +18,9 @@ pub struct Candidate {
 /// Why no single format could be chosen.
 #[derive(Debug, thiserror::Error)]
 pub enum DetectError {
-    #[error("cannot tell the format of {source_name}: no plugin recognises it; name one with --format (`taskport formats` lists them)")]
+    #[error(
+        "cannot tell the format of {source_name}: no plugin recognises it; name one with --format (`taskport formats` lists them)"
+    )]
     Unknown { source_name: String },
     #[error("cannot tell the format of {source_name}: {} are equally likely ({confidence}); choose one with --format", list(.candidates))]
     Ambiguous {
@@ -72,12 +74,15 @@ pub fn candidates(
             });
         }
     }
-    candidates.sort_by(|a, b| b.confidence.cmp(&a.confidence));
+    candidates.sort_by_key(|candidate| std::cmp::Reverse(candidate.confidence));
     candidates
 }
 
 /// The single most confident candidate.
-pub fn choose<'a>(source_name: &str, candidates: &'a [Candidate]) -> Result<&'a Candidate, DetectError> {
+pub fn choose<'a>(
+    source_name: &str,
+    candidates: &'a [Candidate],
+) -> Result<&'a Candidate, DetectError> {
     let best = candidates
         .first()
         .filter(|best| best.confidence > Confidence::None)

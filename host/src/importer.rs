@@ -106,7 +106,9 @@ pub fn run(
         Some(format) => format.clone(),
         None => {
             let candidates = detect::candidates(catalog, source, &opened, &options.limits);
-            detect::choose(&source.display_name(), &candidates)?.format.clone()
+            detect::choose(&source.display_name(), &candidates)?
+                .format
+                .clone()
         }
     };
     let (entry, _) = catalog.find_format(&format).with_context(|| {
@@ -166,9 +168,7 @@ pub fn run(
                             tally.counts.duplicates += 1;
                         }
                     }
-                    Err(diagnostic) => {
-                        tally.diagnostic(&diagnostic, session.as_mut())?
-                    }
+                    Err(diagnostic) => tally.diagnostic(&diagnostic, session.as_mut())?,
                 }
             }
             Ok(())
@@ -293,7 +293,8 @@ impl Tally<'_> {
         session.add_diagnostic(diagnostic)?;
         if self.first.len() < REPORTED_DIAGNOSTICS {
             self.first.push(diagnostic.clone());
-            self.first.sort_by_key(|kept| kept.severity != Severity::Error);
+            self.first
+                .sort_by_key(|kept| kept.severity != Severity::Error);
         } else if diagnostic.severity == Severity::Error
             && let Some(warning) = self
                 .first
@@ -302,7 +303,8 @@ impl Tally<'_> {
         {
             self.first.remove(warning);
             self.first.push(diagnostic.clone());
-            self.first.sort_by_key(|kept| kept.severity != Severity::Error);
+            self.first
+                .sort_by_key(|kept| kept.severity != Severity::Error);
         }
         Ok(())
     }

@@ -40,7 +40,10 @@ impl CompileCache {
     /// A cache in `dir` for components run by `runtime`.
     pub fn new(dir: PathBuf, runtime: &Runtime) -> Self {
         let mut hasher = DefaultHasher::new();
-        runtime.engine().precompile_compatibility_hash().hash(&mut hasher);
+        runtime
+            .engine()
+            .precompile_compatibility_hash()
+            .hash(&mut hasher);
         env!("CARGO_PKG_VERSION").hash(&mut hasher);
         Self {
             dir,

@@ -13,8 +13,8 @@ use super::Cli;
 use super::progress::{Progress, ProgressMode};
 use crate::importer::{self, ErrorPolicy, ImportOptions, ImportOutputs, ImportReport};
 use crate::records::{DedupeKey, RecordLimits};
-use crate::runtime::limits::{MAX_MEMORY_CEILING, parse_bytes};
 use crate::runtime::Limits;
+use crate::runtime::limits::{MAX_MEMORY_CEILING, parse_bytes};
 use crate::sources::Source;
 use crate::store::{ImportStatus, NamePolicy, SqliteStore, TaskStore};
 
@@ -166,11 +166,7 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         Box::new(cli.open_store()?)
     };
 
-    let mut errors_file = args
-        .errors
-        .as_ref()
-        .map(|path| create(path))
-        .transpose()?;
+    let mut errors_file = args.errors.as_ref().map(|path| create(path)).transpose()?;
     let mut out = match (&args.out, args.dry_run) {
         (Some(path), _) => Some(create(path)?),
         (None, true) => Some(Box::new(SampleWriter::new(DRY_RUN_SAMPLES)) as Box<dyn Write>),
@@ -191,9 +187,7 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     print_summary(&report);
     Ok(match report.status {
         ImportStatus::Failed => ExitCode::FAILURE,
-        ImportStatus::Completed if report.counts.errors > 0 => {
-            ExitCode::from(EXIT_SKIPPED_ERRORS)
-        }
+        ImportStatus::Completed if report.counts.errors > 0 => ExitCode::from(EXIT_SKIPPED_ERRORS),
         ImportStatus::Completed => ExitCode::SUCCESS,
     })
 }

@@ -22,7 +22,12 @@ use crate::store::SqliteStore;
 #[command(name = "taskport", version, about, max_term_width = 100)]
 pub struct Cli {
     /// The task store (a SQLite file, created on first use).
-    #[arg(long, global = true, env = "TASKPORT_STORE", default_value = "taskport.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "TASKPORT_STORE",
+        default_value = "taskport.db"
+    )]
     store: PathBuf,
 
     /// Say more about what happens (plugin loading, compile cache).

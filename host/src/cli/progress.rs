@@ -25,7 +25,12 @@ pub enum ProgressMode {
 /// A running progress report.
 pub enum Progress {
     Bar(ProgressBar),
-    Json { started: Instant, last: Instant, bytes: u64, counts: ImportCounts },
+    Json {
+        started: Instant,
+        last: Instant,
+        bytes: u64,
+        counts: ImportCounts,
+    },
     Quiet,
 }
 

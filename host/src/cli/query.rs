@@ -52,7 +52,11 @@ enum ExportFormat {
 pub fn formats(cli: &Cli) -> anyhow::Result<ExitCode> {
     let catalog = cli.catalog(&Limits::default())?;
     let mut out = io::stdout().lock();
-    writeln!(out, "{:<20} {:<22} {:<18} title", "FORMAT", "PLUGIN", "EXTENSIONS")?;
+    writeln!(
+        out,
+        "{:<20} {:<22} {:<18} title",
+        "FORMAT", "PLUGIN", "EXTENSIONS"
+    )?;
     for entry in catalog.plugins() {
         let info = entry.plugin.info();
         for format in &info.formats {
@@ -111,7 +115,11 @@ pub fn detect(cli: &Cli, args: &DetectArgs) -> anyhow::Result<ExitCode> {
 pub fn datasets(cli: &Cli) -> anyhow::Result<ExitCode> {
     let store = cli.open_store()?;
     let mut out = io::stdout().lock();
-    writeln!(out, "{:<24} {:>10} {:>8}  created", "DATASET", "TASKS", "IMPORTS")?;
+    writeln!(
+        out,
+        "{:<24} {:>10} {:>8}  created",
+        "DATASET", "TASKS", "IMPORTS"
+    )?;
     for dataset in store.datasets()? {
         writeln!(
             out,
@@ -173,7 +181,9 @@ pub fn export(cli: &Cli, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     };
     match args.format {
         ExportFormat::Jsonl => {
-            store.tasks(&args.dataset, None, &mut |task| write_jsonl(&mut out, &task))?;
+            store.tasks(&args.dataset, None, &mut |task| {
+                write_jsonl(&mut out, &task)
+            })?;
         }
         ExportFormat::LabelStudio => {
             let mut first = true;

@@ -53,10 +53,17 @@ impl std::fmt::Display for LimitHit {
                 limit.as_secs_f64()
             ),
             LimitHit::Output { limit } => {
-                write!(f, "output limit of {} on stdout/stderr", human_bytes(*limit))
+                write!(
+                    f,
+                    "output limit of {} on stdout/stderr",
+                    human_bytes(*limit)
+                )
             }
             LimitHit::Batch { items, limit } => {
-                write!(f, "batch limit: sent {items} items at once, at most {limit} allowed")
+                write!(
+                    f,
+                    "batch limit: sent {items} items at once, at most {limit} allowed"
+                )
             }
         }
     }

@@ -22,8 +22,10 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
+use crate::contract::{
+    self, CONTRACT_PACKAGE, CONTRACT_VERSION, Plugin as PluginBindings, PluginPre,
+};
 use crate::records::clean;
-use crate::contract::{self, CONTRACT_PACKAGE, CONTRACT_VERSION, Plugin as PluginBindings, PluginPre};
 pub use info::{Confidence, Detection, FormatInfo, OptionInfo, PluginInfo};
 pub use limits::{LimitHit, Limits};
 pub use resources::{Batch, PluginDiagnostic};
@@ -41,7 +43,9 @@ pub enum PluginError {
         "{source_name} was built for plugin contract {found}, but this taskport supports {CONTRACT_PACKAGE}@{CONTRACT_VERSION}; rebuild the plugin against this version of wit/"
     )]
     IncompatibleContract { source_name: String, found: String },
-    #[error("{source_name} does not export {CONTRACT_PACKAGE}/converter, so it is not a taskport plugin")]
+    #[error(
+        "{source_name} does not export {CONTRACT_PACKAGE}/converter, so it is not a taskport plugin"
+    )]
     NotAPlugin { source_name: String },
     #[error("{source_name} cannot run in the taskport sandbox: {detail}")]
     Unlinkable { source_name: String, detail: String },
@@ -167,7 +171,9 @@ fn check_contract_version(
             source_name: source_name.into(),
         });
     };
-    let found = name.split_once('@').map_or("(unversioned)", |(_, version)| version);
+    let found = name
+        .split_once('@')
+        .map_or("(unversioned)", |(_, version)| version);
     if contract::is_supported(found) {
         Ok(())
     } else {
@@ -368,15 +374,38 @@ impl LoadedPlugin {
 fn crash_detail(error: &wasmtime::Error, output: &str) -> String {
     let kind = match error.downcast_ref::<wasmtime::Trap>() {
         Some(wasmtime::Trap::StackOverflow) => "stack overflow".to_string(),
-        Some(wasmtime::Trap::UnreachableCodeReached) => "it aborted (panic or failed assertion)".to_string(),
+        // Rust and C put their stack at the bottom of linear memory, so an
+        // overflow of it shows as an access below address 0.
+        Some(wasmtime::Trap::MemoryOutOfBounds) => {
+            "out-of-bounds memory access (likely a stack overflow)".to_string()
+        }
+        Some(wasmtime::Trap::UnreachableCodeReached) => {
+            "it aborted (panic or failed assertion)".to_string()
+        }
         Some(trap) => trap.to_string(),
-        None => format!("{error:#}").lines().next().unwrap_or_default().to_string(),
+        None => format!("{error:#}")
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string(),
     };
-    let last_words = output.lines().rev().find(|line| !line.trim().is_empty());
-    match last_words {
-        Some(line) => format!("{kind}; it said: {}", clean::message(line)),
+    match last_words(output) {
+        Some(words) => format!("{kind}; it said: {}", clean::message(&words)),
         None => kind,
     }
+}
+
+/// A Rust panic's location and message, else the last line of output.
+fn last_words(output: &str) -> Option<String> {
+    let lines: Vec<&str> = output
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .collect();
+    if let Some(at) = lines.iter().position(|line| line.contains("panicked at")) {
+        let message = lines.get(at + 1).copied().unwrap_or_default();
+        return Some(format!("{} {message}", lines[at].trim()));
+    }
+    lines.last().map(|line| line.trim().to_string())
 }
 
 /// Text a plugin wrote, line by line, with terminal escapes and control

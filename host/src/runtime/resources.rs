@@ -67,8 +67,8 @@ pub struct CallState {
     pub(super) table: ResourceTable,
     pub(super) memory: MemoryLimiter,
     pub(super) limits: Limits,
-    /// The last time the plugin consumed input or the host finished
-    /// handling its output; the timeout counts from here.
+    /// The last time the plugin consumed input, moved forward by any time
+    /// it has since spent waiting on the host; the timeout counts from here.
     pub(super) last_progress: Instant,
     pub(super) limit_hit: Option<LimitHit>,
 }
@@ -107,9 +107,7 @@ impl HostInput for CallState {
             match input.reader.read(&mut buffer) {
                 Ok(count) => {
                     buffer.truncate(count);
-                    input
-                        .bytes_read
-                        .fetch_add(count as u64, Ordering::Relaxed);
+                    input.bytes_read.fetch_add(count as u64, Ordering::Relaxed);
                     break Ok(buffer);
                 }
                 Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -146,9 +144,13 @@ impl HostSink for CallState {
             records: records.into_iter().map(raw_record).collect(),
             diagnostics: diagnostics.into_iter().map(plugin_diagnostic).collect(),
         };
+        let waiting = Instant::now();
         let delivered = sink.batches.send(batch).is_ok();
         let stop = !delivered || sink.stop.load(Ordering::Relaxed);
-        self.last_progress = Instant::now();
+        // Time spent waiting for the host is not the plugin's; emitting is
+        // not progress (only consuming input is), so a plugin that emits
+        // forever still runs out of time.
+        self.last_progress += waiting.elapsed();
         Ok(if stop { Flow::Stop } else { Flow::Proceed })
     }
 

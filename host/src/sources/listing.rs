@@ -60,7 +60,10 @@ impl DirectoryListing {
             if !entry.file_type().is_file() {
                 continue;
             }
-            let relative = entry.path().strip_prefix(&self.root).unwrap_or(entry.path());
+            let relative = entry
+                .path()
+                .strip_prefix(&self.root)
+                .unwrap_or(entry.path());
             let path = relative
                 .components()
                 .map(|part| part.as_os_str().to_string_lossy())

@@ -102,7 +102,9 @@ impl Source {
 /// the whole stream again, head first.
 fn read_head(mut reader: Box<dyn Read + Send>) -> io::Result<(Vec<u8>, Box<dyn Read + Send>)> {
     let mut head = Vec::with_capacity(HEAD_BYTES);
-    (&mut reader).take(HEAD_BYTES as u64).read_to_end(&mut head)?;
+    (&mut reader)
+        .take(HEAD_BYTES as u64)
+        .read_to_end(&mut head)?;
     let replay = Cursor::new(head.clone()).chain(reader);
     Ok((head, Box::new(replay)))
 }

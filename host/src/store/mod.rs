@@ -15,12 +15,25 @@ pub use sqlite::SqliteStore;
 pub enum StoreError {
     #[error("task store {path}: {message}")]
     Open { path: String, message: String },
-    #[error("task store {path} was written by a newer taskport (schema {found}, this build knows up to {supported})")]
-    NewerSchema { path: String, found: i64, supported: i64 },
+    #[error(
+        "task store {path} was written by a newer taskport (schema {found}, this build knows up to {supported})"
+    )]
+    NewerSchema {
+        path: String,
+        found: i64,
+        supported: i64,
+    },
     #[error("dataset {0:?} does not exist (see `taskport datasets`)")]
     NoSuchDataset(String),
-    #[error("name {name:?} is used by more than one task in dataset {dataset:?} (first at {first}, again at {again})")]
-    NameCollision { dataset: String, name: String, first: String, again: String },
+    #[error(
+        "name {name:?} is used by more than one task in dataset {dataset:?} (first at {first}, again at {again})"
+    )]
+    NameCollision {
+        dataset: String,
+        name: String,
+        first: String,
+        again: String,
+    },
     #[error("task store: {0}")]
     Database(String),
 }

@@ -165,9 +165,7 @@ impl TaskStore for SqliteStore {
                  WHERE dataset_id = ?1 ORDER BY seq LIMIT ?2",
             )
             .map_err(db_error)?;
-        let rows = stmt
-            .query(params![dataset_id, limit])
-            .map_err(db_error)?;
+        let rows = stmt.query(params![dataset_id, limit]).map_err(db_error)?;
         visit_tasks(rows, visit)
     }
 
@@ -207,8 +205,9 @@ fn visit_tasks(
 ) -> anyhow::Result<()> {
     while let Some(row) = rows.next().map_err(db_error)? {
         let record: String = row.get(0).map_err(db_error)?;
-        let mut task: Task = serde_json::from_str(&record)
-            .map_err(|e| StoreError::Database(format!("a stored task record is unreadable: {e}")))?;
+        let mut task: Task = serde_json::from_str(&record).map_err(|e| {
+            StoreError::Database(format!("a stored task record is unreadable: {e}"))
+        })?;
         task.explicit_name = row.get(1).map_err(db_error)?;
         visit(task)?;
     }

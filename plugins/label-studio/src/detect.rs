@@ -12,21 +12,14 @@
 //!   links are not Label Studio CSV.
 
 use serde_json::Value;
+use taskport_plugin_sdk::detect::{detection, lower};
 use taskport_plugin_sdk::json::{JsonHead, sniff_head};
-use taskport_plugin_sdk::links::{LINK_COLUMNS, NAME_COLUMNS, starts_like_link};
+use taskport_plugin_sdk::links::{LINK_COLUMNS, is_link_item, starts_like_link};
 use taskport_plugin_sdk::text::{BOM, DETECT_HEAD, extension, head_lines};
 use taskport_plugin_sdk::{Confidence, Detection};
 
 use crate::formats::header_delimiter;
 use crate::{CSV, JSON, JSONL};
-
-fn answer(format: &str, confidence: Confidence, reason: impl Into<String>) -> Detection {
-    Detection {
-        format: format.into(),
-        confidence,
-        reason: reason.into(),
-    }
-}
 
 /// Detections for all three formats.
 pub fn detect(file_name: &str, head: &[u8]) -> Vec<Detection> {
@@ -53,7 +46,7 @@ fn is_json_lines(head: &[u8]) -> bool {
 
 fn detect_json(ext: Option<&str>, head: &[u8], json_lines: bool) -> Detection {
     if json_lines && ext != Some("json") {
-        return answer(JSON, Confidence::None, "one JSON object per line");
+        return detection(JSON, Confidence::None, "one JSON object per line");
     }
     let (confidence, reason) = match sniff_head(head) {
         JsonHead::Array(Some(Value::Object(task))) if task.contains_key("data") => {
@@ -73,73 +66,45 @@ fn detect_json(ext: Option<&str>, head: &[u8], json_lines: bool) -> Detection {
         JsonHead::NotJson => (Confidence::None, "not JSON"),
     };
     match ext {
-        Some("json") => answer(JSON, confidence, format!(".json, {reason}")),
-        _ => answer(JSON, lower(confidence), reason),
+        Some("json") => detection(JSON, confidence, format!(".json, {reason}")),
+        _ => detection(JSON, lower(confidence), reason),
     }
-}
-
-/// Shaped like a Supervisely link item: `{"item_name": n, "item_link": l}`
-/// (or aliases) or `{"name.jpg": "s3://..."}`.
-fn is_link_item(object: &serde_json::Map<String, Value>) -> bool {
-    let words = |key: &String| {
-        let key = key.to_ascii_lowercase();
-        LINK_COLUMNS.contains(&key.as_str()) || NAME_COLUMNS.contains(&key.as_str())
-    };
-    let has_link = object
-        .keys()
-        .any(|key| LINK_COLUMNS.contains(&key.to_ascii_lowercase().as_str()));
-    let single_pair = match object.iter().next() {
-        Some((key, Value::String(link))) if object.len() == 1 => {
-            starts_like_link(link) && !is_identifier(key)
-        }
-        _ => false,
-    };
-    (has_link && object.keys().all(words)) || single_pair
-}
-
-/// `image`, `my_text`: a data key rather than an item name such as `a.jpg`.
-pub fn is_identifier(key: &str) -> bool {
-    let mut chars = key.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 fn detect_jsonl(ext: Option<&str>, json_lines: bool) -> Detection {
     match (ext, json_lines) {
-        (Some("jsonl" | "ndjson"), true) => answer(
+        (Some("jsonl" | "ndjson"), true) => detection(
             JSONL,
             Confidence::High,
             "JSON Lines extension, objects per line",
         ),
         (Some("jsonl" | "ndjson"), false) => {
-            answer(JSONL, Confidence::Medium, "JSON Lines extension")
+            detection(JSONL, Confidence::Medium, "JSON Lines extension")
         }
         (Some("json"), true) => {
-            answer(JSONL, Confidence::High, ".json holding one object per line")
+            detection(JSONL, Confidence::High, ".json holding one object per line")
         }
-        (_, true) => answer(JSONL, Confidence::Low, "one JSON object per line"),
-        (_, false) => answer(JSONL, Confidence::None, "not JSON Lines"),
+        (_, true) => detection(JSONL, Confidence::Low, "one JSON object per line"),
+        (_, false) => detection(JSONL, Confidence::None, "not JSON Lines"),
     }
 }
 
 fn detect_csv(ext: Option<&str>, head: &[u8]) -> Detection {
     if !matches!(ext, Some("csv" | "tsv")) {
-        return answer(CSV, Confidence::None, "not a .csv or .tsv file");
+        return detection(CSV, Confidence::None, "not a .csv or .tsv file");
     }
     let head = head.strip_prefix(BOM).unwrap_or(head);
     let delimiter = header_delimiter(head);
     let lines = head_lines(head, head.len() >= DETECT_HEAD);
     let Some(first) = lines.first() else {
-        return answer(CSV, Confidence::Low, "empty file");
+        return detection(CSV, Confidence::Low, "empty file");
     };
     let cells: Vec<String> = first
         .split(char::from(delimiter))
         .map(|cell| cell.trim().trim_matches('"').to_ascii_lowercase())
         .collect();
     if cells.iter().any(|cell| starts_like_link(cell)) {
-        return answer(
+        return detection(
             CSV,
             Confidence::None,
             "first row holds links, not column names",
@@ -149,19 +114,11 @@ fn detect_csv(ext: Option<&str>, head: &[u8]) -> Detection {
         .iter()
         .any(|cell| LINK_COLUMNS.contains(&cell.as_str()))
     {
-        return answer(
+        return detection(
             CSV,
             Confidence::Low,
             "header names a link column (links CSV)",
         );
     }
-    answer(CSV, Confidence::High, "header row of column names")
-}
-
-fn lower(confidence: Confidence) -> Confidence {
-    match confidence {
-        Confidence::High => Confidence::Medium,
-        Confidence::Medium => Confidence::Low,
-        Confidence::Low | Confidence::None => Confidence::None,
-    }
+    detection(CSV, Confidence::High, "header row of column names")
 }

@@ -6,6 +6,7 @@
 //! `jsonl`, `ndjson`) get one step less confidence.
 
 use taskport_plugin_sdk::csv::CsvRecords;
+use taskport_plugin_sdk::detect::lower;
 use taskport_plugin_sdk::text::{DETECT_HEAD, extension, head_lines};
 use taskport_plugin_sdk::{Confidence, Detection};
 
@@ -45,14 +46,6 @@ pub fn detect(file_name: &str, head: &[u8]) -> Detection {
     };
     let ext_note = if is_csv { ".csv, " } else { "" };
     answer(confidence, format!("{ext_note}{reason}"))
-}
-
-fn lower(confidence: Confidence) -> Confidence {
-    match confidence {
-        Confidence::High => Confidence::Medium,
-        Confidence::Medium => Confidence::Low,
-        Confidence::Low | Confidence::None => Confidence::None,
-    }
 }
 
 /// Confidence and reason from the content alone.

@@ -86,8 +86,10 @@ pub type RowError = (&'static str, String);
 
 /// Reads one data row.
 pub fn read_row(layout: &Layout, fields: &[&str], delimiter: u8) -> Result<Item, RowError> {
-    let delimiter = char::from(delimiter).to_string();
-    let joined = |range: &[&str]| range.join(&delimiter);
+    let joined = |range: &[&str]| match range {
+        [single] => (*single).to_owned(),
+        _ => range.join(char::from(delimiter).encode_utf8(&mut [0; 4])),
+    };
     let (name, link, meta) = match layout {
         Layout::Plain => plain_row(fields, joined)?,
         Layout::Header(header) => header_row(header, fields, joined)?,

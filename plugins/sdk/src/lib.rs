@@ -18,12 +18,14 @@ pub mod bindings {
 }
 
 pub mod csv;
+pub mod detect;
 pub mod diag;
 pub mod emit;
 pub mod input;
 pub mod json;
 pub mod links;
 pub mod media;
+pub mod media_dir;
 pub mod testing;
 pub mod text;
 

@@ -84,7 +84,7 @@ pub fn check_link(text: &str) -> Result<(), String> {
     if text.is_empty() {
         return Err("empty link".into());
     }
-    if text.chars().any(char::is_control) {
+    if text.bytes().any(|byte| byte.is_ascii_control()) {
         return Err(format!("link {text:?} contains a control character"));
     }
     if is_unix_path(text) || is_windows_path(text) {
@@ -135,11 +135,52 @@ pub fn link_task(
     }
 }
 
+/// True for a JSON object shaped like a Supervisely link item: only
+/// link-table keys with one naming the link (`{"item_name": n, "item_link": l}`,
+/// aliases `name`, `title`, `link`, `url`, `path`), or a single pair
+/// `{name: link}` whose key is not an identifier-like data key (so
+/// `{"image1.jpg": "s3://..."}` is a link item but `{"image": "s3://..."}`
+/// is a Label Studio task). Detection of both formats relies on this.
+pub fn is_link_item(object: &serde_json::Map<String, serde_json::Value>) -> bool {
+    let lower = |key: &String| key.to_ascii_lowercase();
+    let is_link_key = |key: &String| LINK_COLUMNS.contains(&lower(key).as_str());
+    let is_word = |key: &String| is_link_key(key) || NAME_COLUMNS.contains(&lower(key).as_str());
+    let single_pair = match object.iter().next() {
+        Some((key, serde_json::Value::String(link))) if object.len() == 1 => {
+            starts_like_link(link) && !is_identifier(key)
+        }
+        _ => false,
+    };
+    single_pair || (object.keys().any(is_link_key) && object.keys().all(is_word))
+}
+
+/// `image`, `my_text`, `audio-url`: an identifier-like key rather than an
+/// item name such as `image1.jpg`.
+pub fn is_identifier(key: &str) -> bool {
+    let mut chars = key.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
 /// JSON text of the object `{key: value}` with both strings escaped.
 pub fn single_entry_object(key: &str, value: &str) -> String {
-    let key = serde_json::Value::from(key);
-    let value = serde_json::Value::from(value);
-    format!("{{{key}:{value}}}")
+    // Serializing strings into memory cannot fail; an empty text would be
+    // refused by the host as invalid data.
+    serde_json::to_string(&SingleEntry(key, value)).unwrap_or_default()
+}
+
+/// A one-entry JSON object.
+struct SingleEntry<'a>(&'a str, &'a str);
+
+impl serde::Serialize for SingleEntry<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(self.0, self.1)?;
+        map.end()
+    }
 }
 
 #[cfg(test)]
@@ -193,6 +234,23 @@ mod tests {
         }
         assert!(!starts_like_link("ftp://h/a"));
         assert!(!starts_like_link("image1.jpg"));
+    }
+
+    #[test]
+    fn link_items() {
+        let item = |json: &str| match serde_json::from_str(json).unwrap() {
+            serde_json::Value::Object(object) => is_link_item(&object),
+            _ => unreachable!("test objects only"),
+        };
+        assert!(item(
+            r#"{"item_name": "a.jpg", "item_link": "s3://b/a.jpg"}"#
+        ));
+        assert!(item(r#"{"URL": "s3://b/a.jpg"}"#));
+        assert!(item(r#"{"a.jpg": "s3://b/a.jpg"}"#));
+        assert!(!item(r#"{"image": "s3://b/a.jpg"}"#));
+        assert!(!item(r#"{"a.jpg": "not a link"}"#));
+        assert!(!item(r#"{"url": "s3://b/a.jpg", "split": "train"}"#));
+        assert!(!item(r#"{"name": "a.jpg"}"#));
     }
 
     #[test]

@@ -36,9 +36,10 @@ pub const AUDIO_EXTENSIONS: &[&str] = &[
     "wav", "aiff", "aif", "mp3", "au", "flac", "m4a", "ogg", "opus",
 ];
 
-/// The lower-case extension of the last path segment of a link or path,
-/// ignoring a URL query (`?...`) and fragment (`#...`) after a scheme.
-pub fn link_extension(link: &str) -> Option<String> {
+/// The extension (as written, without the dot) of the last path segment of
+/// a link or path, ignoring a URL query (`?...`) and fragment (`#...`)
+/// after a scheme.
+pub fn link_extension(link: &str) -> Option<&str> {
     let path = if link.contains("://") {
         link.split(['?', '#']).next().unwrap_or(link)
     } else {
@@ -46,20 +47,22 @@ pub fn link_extension(link: &str) -> Option<String> {
     };
     let segment = path.rsplit(['/', '\\']).next().unwrap_or(path);
     let (_, ext) = segment.rsplit_once('.')?;
-    (!ext.is_empty()).then(|| ext.to_ascii_lowercase())
+    (!ext.is_empty()).then_some(ext)
 }
 
-/// The media kind of a file extension (lower case), if it is a known one.
-pub fn kind_of_extension(ext: &str) -> Option<&'static str> {
+/// True when the link's extension is one of `extensions` (lower case),
+/// compared case-insensitively.
+pub fn has_extension(link: &str, extensions: &[&str]) -> bool {
+    link_extension(link).is_some_and(|ext| extensions.iter().any(|e| e.eq_ignore_ascii_case(ext)))
+}
+
+/// The media kind of a link or path by its extension (case-insensitive).
+pub fn kind_of_link(link: &str) -> Option<&'static str> {
+    let ext = link_extension(link)?;
     MEDIA_EXTENSIONS
         .iter()
-        .find(|(_, extensions)| extensions.contains(&ext))
+        .find(|(_, extensions)| extensions.iter().any(|e| e.eq_ignore_ascii_case(ext)))
         .map(|(kind, _)| *kind)
-}
-
-/// The media kind of a link or path by its extension.
-pub fn kind_of_link(link: &str) -> Option<&'static str> {
-    kind_of_extension(&link_extension(link)?)
 }
 
 #[cfg(test)]

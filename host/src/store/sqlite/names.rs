@@ -107,9 +107,7 @@ fn rename(
                 break candidate;
             }
         };
-        update
-            .execute(params![seq, new_name])
-            .map_err(db_error)?;
+        update.execute(params![seq, new_name]).map_err(db_error)?;
         next_suffix.insert(name, n);
         renamed += 1;
     }

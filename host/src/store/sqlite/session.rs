@@ -130,7 +130,13 @@ impl ImportSession for SqliteImport<'_> {
     }
 
     fn resolve_names(&mut self, policy: NamePolicy) -> StoreResult<u64> {
-        names::resolve(self.conn, self.dataset_id, &self.import.dataset, self.first_seq, policy)
+        names::resolve(
+            self.conn,
+            self.dataset_id,
+            &self.import.dataset,
+            self.first_seq,
+            policy,
+        )
     }
 
     fn added_tasks(&self, visit: &mut dyn FnMut(Task) -> anyhow::Result<()>) -> anyhow::Result<()> {
@@ -153,10 +159,18 @@ impl ImportSession for SqliteImport<'_> {
         let Some(counts) = record_failure else {
             return Ok(());
         };
-        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(db_error)?;
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(db_error)?;
         let written = insert_import(self.conn, &self.import, &self.started_at)
             .and_then(|id| {
-                finish_import(self.conn, id, ImportStatus::Failed, counts, &self.diagnostics)
+                finish_import(
+                    self.conn,
+                    id,
+                    ImportStatus::Failed,
+                    counts,
+                    &self.diagnostics,
+                )
             })
             .and_then(|()| self.conn.execute_batch("COMMIT").map_err(db_error));
         if written.is_err() {

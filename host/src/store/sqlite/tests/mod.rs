@@ -1,6 +1,7 @@
 //! Tests against real SQLite files in temporary folders.
 
-#[cfg(test)] mod bench;
+#[cfg(test)]
+mod bench;
 mod kill;
 mod names;
 
@@ -36,7 +37,10 @@ fn new_import(dataset: &str) -> NewImport {
 /// A link task named `name` from line `line` of `links.csv`.
 fn task(id: &str, name: &str, explicit: bool, line: u64) -> Task {
     let mut data = Map::new();
-    data.insert("image".to_string(), json!(format!("s3://bucket/{id}/{name}")));
+    data.insert(
+        "image".to_string(),
+        json!(format!("s3://bucket/{id}/{name}")),
+    );
     Task {
         id: id.to_string(),
         name: name.to_string(),
@@ -175,7 +179,10 @@ fn import_commits_and_reads_back() {
     assert_eq!(first, ["c", "a"]);
     let datasets = store.datasets().unwrap();
     assert_eq!(datasets.len(), 1);
-    assert_eq!((datasets[0].name.as_str(), datasets[0].tasks), ("berries", 3));
+    assert_eq!(
+        (datasets[0].name.as_str(), datasets[0].tasks),
+        ("berries", 3)
+    );
     assert_eq!(datasets[0].imports, 1);
     let imports = store.imports().unwrap();
     assert_eq!(imports.len(), 1);
@@ -187,7 +194,10 @@ fn import_commits_and_reads_back() {
     assert!(summary.finished_at.is_some());
     assert_eq!(store.diagnostics(id).unwrap(), vec![diagnostic(4)]);
     assert!(matches!(
-        store.tasks("nope", None, &mut |_| Ok(())).unwrap_err().downcast::<StoreError>(),
+        store
+            .tasks("nope", None, &mut |_| Ok(()))
+            .unwrap_err()
+            .downcast::<StoreError>(),
         Ok(StoreError::NoSuchDataset(_))
     ));
 }
@@ -297,7 +307,8 @@ fn other_files_are_refused() {
 
     let foreign = dir.path().join("other.db");
     let conn = Connection::open(&foreign).unwrap();
-    conn.execute_batch("CREATE TABLE notes (text TEXT)").unwrap();
+    conn.execute_batch("CREATE TABLE notes (text TEXT)")
+        .unwrap();
     drop(conn);
     let err = SqliteStore::open(&foreign).err().unwrap();
     assert!(err.to_string().contains("not a taskport store"), "{err}");

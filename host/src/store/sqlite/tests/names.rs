@@ -56,7 +56,10 @@ fn explicit_names_are_reserved_first_and_suffixes_are_smallest_free() {
     for _ in 0..2 {
         let (_dir, path) = temp_store();
         let mut store = SqliteStore::open(&path).unwrap();
-        assert_eq!(import_named(&mut store, &tasks, NamePolicy::Suffix).unwrap(), 3);
+        assert_eq!(
+            import_named(&mut store, &tasks, NamePolicy::Suffix).unwrap(),
+            3
+        );
         results.push(names(&store));
     }
     let expected = pairs(&[
@@ -82,7 +85,10 @@ fn earlier_imports_keep_their_names() {
         &[task("1", "a.jpg", false, 1), task("2", "a_1.jpg", false, 2)],
     );
     let later = [task("3", "a.jpg", true, 1), task("4", "a.jpg", false, 2)];
-    assert_eq!(import_named(&mut store, &later, NamePolicy::Suffix).unwrap(), 2);
+    assert_eq!(
+        import_named(&mut store, &later, NamePolicy::Suffix).unwrap(),
+        2
+    );
     assert_eq!(
         names(&store),
         pairs(&[
@@ -96,7 +102,10 @@ fn earlier_imports_keep_their_names() {
     let tasks = all_tasks(&store, "d");
     assert!(tasks[2].explicit_name && !tasks[3].explicit_name);
     // Duplicates are not stored, so they cannot collide.
-    assert_eq!(import_named(&mut store, &later, NamePolicy::Error).unwrap(), 0);
+    assert_eq!(
+        import_named(&mut store, &later, NamePolicy::Error).unwrap(),
+        0
+    );
 }
 
 #[test]
@@ -118,7 +127,10 @@ fn error_policy_names_both_origins_and_stores_nothing() {
             again,
         } => {
             assert_eq!((dataset.as_str(), name.as_str()), ("d", "a.jpg"));
-            assert_eq!((first.as_str(), again.as_str()), ("links.csv:1", "links.csv:4"));
+            assert_eq!(
+                (first.as_str(), again.as_str()),
+                ("links.csv:1", "links.csv:4")
+            );
         }
         other => panic!("unexpected {other:?}"),
     }
