@@ -20,7 +20,8 @@ pub const CONTRACT_VERSION: &str = "0.1.0";
 /// the same major version (for 0.x, the same minor) at or below ours, as in
 /// semver.
 pub fn is_supported(version: &str) -> bool {
-    let (Some(theirs), Some(ours)) = (parse(version), parse(CONTRACT_VERSION)) else {
+    let (Some(theirs), Some(ours)) = (parse_version(version), parse_version(CONTRACT_VERSION))
+    else {
         return false;
     };
     let compatible_line = if ours.0 == 0 {
@@ -31,7 +32,9 @@ pub fn is_supported(version: &str) -> bool {
     compatible_line && theirs <= ours
 }
 
-fn parse(version: &str) -> Option<(u64, u64, u64)> {
+/// `major.minor.patch` of a semver string (pre-release and build metadata
+/// ignored), or `None` when it is not one.
+pub fn parse_version(version: &str) -> Option<(u64, u64, u64)> {
     let core = version.split(['-', '+']).next()?;
     let mut parts = core.split('.').map(|part| part.parse::<u64>().ok());
     let parsed = (parts.next()??, parts.next()??, parts.next()??);

@@ -5,6 +5,7 @@
 //! items failed and were skipped (`--on-error skip`).
 
 mod import;
+mod plugin;
 mod progress;
 mod query;
 
@@ -54,6 +55,9 @@ enum Command {
     Tasks(query::TasksArgs),
     /// Write a dataset's tasks as Label Studio JSON or normalized JSON lines.
     Export(query::ExportArgs),
+    /// Install, list, inspect and remove converter plugins.
+    #[command(subcommand)]
+    Plugin(plugin::PluginCommand),
 }
 
 /// Parses arguments, runs the command, prints any error as one line.
@@ -77,6 +81,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Imports => query::imports(cli),
         Command::Tasks(args) => query::tasks(cli, args),
         Command::Export(args) => query::export(cli, args),
+        Command::Plugin(command) => plugin::run(cli, command),
     }
 }
 
@@ -98,10 +103,13 @@ fn one_line(error: &anyhow::Error) -> String {
 }
 
 impl Cli {
-    /// Loads the plugin catalog, saying what the compile cache did when
-    /// `--verbose`.
+    /// Loads the plugin catalog, warning about installed plugins that cannot
+    /// load and, with `--verbose`, saying what the compile cache did.
     fn catalog(&self, limits: &Limits) -> anyhow::Result<Catalog> {
         let catalog = Catalog::open(catalog::home_dir()?, limits)?;
+        for warning in &catalog.warnings {
+            eprintln!("taskport: warning: {warning}");
+        }
         if self.verbose {
             for entry in catalog.plugins() {
                 let how = match entry.cache {

@@ -15,7 +15,7 @@ use std::io::Read;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
@@ -33,6 +33,9 @@ use resources::{CallState, PluginInput, PluginSink};
 
 /// Batches buffered between a converting plugin and the consumer.
 const BATCH_QUEUE: usize = 4;
+
+/// Longest a component may take to compile.
+pub const COMPILE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Why a plugin could not be loaded or failed while running.
 #[derive(Debug, thiserror::Error)]
@@ -103,18 +106,33 @@ impl Runtime {
         &self.engine
     }
 
-    /// Compiles component bytes (no contract checks yet).
+    /// Compiles component bytes (no contract checks yet), giving up after
+    /// [`COMPILE_TIMEOUT`]: the bytes may be hostile.
     pub fn compile(&self, source_name: &str, bytes: &[u8]) -> Result<Component, PluginError> {
-        if !wasmparser_is_component(bytes) {
-            return Err(PluginError::NotAComponent {
-                source_name: source_name.into(),
-                detail: "it does not start with the component header (\\0asm, layer 1)".into(),
-            });
-        }
-        Component::new(&self.engine, bytes).map_err(|error| PluginError::NotAComponent {
+        let not_a_component = |detail: String| PluginError::NotAComponent {
             source_name: source_name.into(),
-            detail: format!("{error:#}"),
-        })
+            detail,
+        };
+        if !is_component(bytes) {
+            return Err(not_a_component(
+                "it does not start with the component header (\\0asm, layer 1)".into(),
+            ));
+        }
+        let (done, result) = mpsc::channel();
+        let engine = self.engine.clone();
+        let bytes = bytes.to_vec();
+        // A compilation that overruns is abandoned; its thread ends with it.
+        std::thread::spawn(move || {
+            let _ = done.send(Component::new(&engine, bytes));
+        });
+        match result.recv_timeout(COMPILE_TIMEOUT) {
+            Ok(Ok(component)) => Ok(component),
+            Ok(Err(error)) => Err(not_a_component(format!("{error:#}"))),
+            Err(_) => Err(not_a_component(format!(
+                "compiling it took longer than {}s",
+                COMPILE_TIMEOUT.as_secs()
+            ))),
+        }
     }
 
     /// Checks a compiled component against the contract, pre-instantiates
@@ -125,7 +143,7 @@ impl Runtime {
         component: &Component,
         limits: &Limits,
     ) -> Result<LoadedPlugin, PluginError> {
-        check_contract_version(&self.engine, source_name, component)?;
+        let contract = check_contract_version(&self.engine, source_name, component)?;
         let pre = self
             .linker
             .instantiate_pre(component)
@@ -137,6 +155,7 @@ impl Runtime {
         let mut plugin = LoadedPlugin {
             label: source_name.to_string(),
             info: PluginInfo::default(),
+            contract,
             pre,
         };
         let info = plugin.call(limits, |bindings, store| {
@@ -149,17 +168,17 @@ impl Runtime {
 }
 
 /// Whether the bytes start with the component-model preamble.
-fn wasmparser_is_component(bytes: &[u8]) -> bool {
+fn is_component(bytes: &[u8]) -> bool {
     bytes.len() >= 8 && bytes[..4] == *b"\0asm" && bytes[6..8] == [1, 0]
 }
 
 /// Refuses a component built against another version of the contract,
-/// naming both versions.
+/// naming both versions; returns the version it was built against.
 fn check_contract_version(
     engine: &Engine,
     source_name: &str,
     component: &Component,
-) -> Result<(), PluginError> {
+) -> Result<String, PluginError> {
     let prefix = format!("{CONTRACT_PACKAGE}/converter");
     let component_type = component.component_type();
     let exported = component_type
@@ -175,7 +194,7 @@ fn check_contract_version(
         .split_once('@')
         .map_or("(unversioned)", |(_, version)| version);
     if contract::is_supported(found) {
-        Ok(())
+        Ok(found.to_string())
     } else {
         Err(PluginError::IncompatibleContract {
             source_name: source_name.into(),
@@ -188,6 +207,8 @@ fn check_contract_version(
 pub struct LoadedPlugin {
     label: String,
     info: PluginInfo,
+    /// The contract version the component was built against.
+    contract: String,
     pre: PluginPre<CallState>,
 }
 
@@ -222,6 +243,11 @@ impl LoadedPlugin {
     /// What the plugin said of itself.
     pub fn info(&self) -> &PluginInfo {
         &self.info
+    }
+
+    /// The contract version it was built against, e.g. `0.1.0`.
+    pub fn contract_version(&self) -> &str {
+        &self.contract
     }
 
     /// Asks the plugin how likely each of its formats is for a file.

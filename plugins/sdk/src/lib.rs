@@ -4,7 +4,15 @@
 //! conversion code only sees a [`std::io::Read`] and an [`Emit`], so it is
 //! ordinary streaming Rust that also compiles and runs natively (the
 //! converters' unit tests and taskport's WebAssembly-overhead benchmark rely
-//! on that).
+//! on that; [`convert_bytes`] runs a converter over bytes in memory).
+//!
+//! Shared building blocks of the built-in converters: [`text`] (BOM, line
+//! heads, extensions), [`csv`] (streaming CSV records with exact line and
+//! byte origins), [`json`] (streaming the elements of a top-level JSON
+//! array), [`links`] (what a link is, link tasks), [`media`] (media kinds by
+//! extension), [`media_dir`] (folder formats), [`diag`] and [`detect`]
+//! (diagnostics and detection answers), [`testing`] (one-line renderings for
+//! assertions).
 
 #[doc(hidden)]
 pub mod bindings {
