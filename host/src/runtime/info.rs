@@ -16,7 +16,7 @@ pub enum Confidence {
 
 impl std::fmt::Display for Confidence {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Confidence::None => "none",
             Confidence::Low => "low",
             Confidence::Medium => "medium",
