@@ -100,3 +100,23 @@ fn a_million_csv_rows_convert_in_bounded_plugin_memory() {
         stats.peak_memory
     );
 }
+
+#[test]
+fn a_million_element_label_studio_array_converts_in_bounded_plugin_memory() {
+    let input = Generated::new(ROWS, "[\n", "]\n", |n| {
+        let separator = if n + 1 < ROWS { "," } else { "" };
+        format!(
+            "{{\"data\":{{\"image\":\"s3://b/i/{n}.jpg\"}},\"predictions\":[{{\"result\":\
+             [{{\"type\":\"choices\",\"value\":{{\"choices\":[\"Cat\"]}}}}],\"score\":0.5}}]}}\
+             {separator}\n"
+        )
+    });
+    let (records, stats) = convert("label-studio-json", input);
+    assert_eq!(records, ROWS);
+    assert!(stats.bytes_read > 100_000_000, "read {}", stats.bytes_read);
+    assert!(
+        stats.peak_memory < MEMORY_BOUND,
+        "peak plugin memory {} bytes",
+        stats.peak_memory
+    );
+}

@@ -12,6 +12,7 @@
 //! a document it can take.
 
 mod coco;
+mod convert;
 mod detect;
 mod input;
 
@@ -50,20 +51,20 @@ impl Guest for CocoPlugin {
             }],
             options: vec![
                 option(
-                    coco::IMAGE_ROOT,
-                    "URL prefix joined with each image's `file_name` to form its link \
-                     (default: `file_name` as given)",
+                    convert::IMAGE_ROOT,
+                    "URL prefix joined with each image's `file_name` to form its link; \
+                     without it the link is `file_name` as given",
                     None,
                 ),
                 option(
-                    coco::FROM_NAME,
+                    convert::FROM_NAME,
                     "`from_name` of the regions: the RectangleLabels tag's name",
-                    Some(coco::DEFAULT_FROM_NAME),
+                    Some(convert::DEFAULT_FROM_NAME),
                 ),
                 option(
-                    coco::TO_NAME,
+                    convert::TO_NAME,
                     "`to_name` of the regions: the Image tag's name",
-                    Some(coco::DEFAULT_TO_NAME),
+                    Some(convert::DEFAULT_TO_NAME),
                 ),
             ],
         }
@@ -88,9 +89,9 @@ impl Guest for CocoPlugin {
         if format != FORMAT {
             return Err(format!("unknown format `{format}`"));
         }
-        let settings = coco::Settings::from_options(&options)?;
+        let settings = convert::Settings::from_options(&options)?;
         let document = coco::read_document(input::InputReader::new(input))?;
-        let (records, diagnostics) = coco::convert_document(&document, &settings);
+        let (records, diagnostics) = convert::convert_document(&document, &settings);
         emit_in_batches(sink, records, diagnostics);
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! Name collisions within a dataset, settled in SQL.
 //!
 //! Only the rows of this import whose name is held by another task of the
-//! dataset are loaded; every other check is an index lookup on
+//! dataset are loaded; every other check goes through the index on
 //! `(dataset_id, name)`, so memory does not grow with the dataset.
 //!
 //! Rules: tasks of earlier imports keep their names. Within this import the
@@ -45,15 +45,28 @@ fn colliding_rows(
     dataset_id: i64,
     first_seq: i64,
 ) -> StoreResult<Vec<(i64, String)>> {
-    let mut stmt = conn
-        .prepare(
-            "SELECT t.seq, t.name FROM tasks t
-             WHERE t.seq >= ?1 AND EXISTS (
-                 SELECT 1 FROM tasks o
-                 WHERE o.dataset_id = ?2 AND o.name = t.name AND o.seq <> t.seq)
-             ORDER BY t.explicit_name DESC, t.seq",
-        )
+    let earlier_tasks = conn
+        .prepare_cached("SELECT 1 FROM tasks WHERE dataset_id = ?1 AND seq < ?2 LIMIT 1")
+        .map_err(db_error)?
+        .exists(params![dataset_id, first_seq])
         .map_err(db_error)?;
+    // Into a new dataset, one ordered pass over the name index finds the
+    // repeated names faster than a lookup per task; into a dataset with
+    // earlier tasks, the lookups keep the work proportional to the import.
+    let sql = if earlier_tasks {
+        "SELECT t.seq, t.name FROM tasks t
+         WHERE t.seq >= ?1 AND EXISTS (
+             SELECT 1 FROM tasks o
+             WHERE o.dataset_id = ?2 AND o.name = t.name AND o.seq <> t.seq)
+         ORDER BY t.explicit_name DESC, t.seq"
+    } else {
+        "SELECT t.seq, t.name FROM tasks t
+         WHERE t.dataset_id = ?2 AND t.seq >= ?1 AND t.name IN (
+             SELECT name FROM tasks WHERE dataset_id = ?2
+             GROUP BY name HAVING count(*) > 1)
+         ORDER BY t.explicit_name DESC, t.seq"
+    };
+    let mut stmt = conn.prepare(sql).map_err(db_error)?;
     let rows = stmt
         .query_map(params![first_seq, dataset_id], |row| {
             Ok((row.get(0)?, row.get(1)?))

@@ -1,7 +1,5 @@
 //! Tests against real SQLite files in temporary folders.
 
-#[cfg(test)]
-mod bench;
 mod kill;
 mod names;
 

@@ -1,6 +1,7 @@
 use serde_json::{Value, json};
 
 use super::*;
+use crate::coco::read_document;
 
 const SAMPLE: &str = include_str!("../../sample/instances.json");
 
@@ -213,13 +214,30 @@ fn other_documents_are_fatal() {
         r#"{"images": {"id": 1}}"#,
         r#"{"images": [{"id": 1}]}"#,
         r#"{"images": []} trailing"#,
-        &"[".repeat(100_000),
+        &format!(r#"{{"images": {}"#, "[".repeat(100_000)),
     ] {
         let error = read_document(text.as_bytes()).expect_err(text);
         assert!(error.starts_with("not a COCO document: "), "{error}");
     }
-    let error = read_document(&b"["[..]).expect_err("cut");
+    let error = read_document(&br#"{"images": [{"id": 1, "#[..]).expect_err("cut");
     assert!(error.contains("EOF"), "{error}");
+}
+
+#[test]
+fn arrays_are_not_coco() {
+    for text in ["[1, 2]", " \n [{\"data\": {}}]"] {
+        assert_eq!(
+            read_document(text.as_bytes()).map(|_| ()),
+            Err("not a COCO document: expected a JSON object with an `images` array".into())
+        );
+    }
+}
+
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    let text = format!("\u{feff}{SAMPLE}");
+    let doc = read_document(text.as_bytes()).expect("a COCO document");
+    assert_eq!(doc.images.len(), 3);
 }
 
 #[test]
