@@ -34,7 +34,13 @@ fn main() {
     let root = manifest_dir
         .parent()
         .expect("host/ is inside the workspace");
-    for watched in ["plugins", "wit", "tests/plugins", "Cargo.lock"] {
+    for watched in [
+        "plugins",
+        "wit",
+        "tests/plugins",
+        "Cargo.toml",
+        "Cargo.lock",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
 
@@ -158,6 +164,12 @@ fn build_plugins<'a>(
             command.env_remove(key.as_ref());
         }
     }
+    // WebAssembly SIMD (supported by wasmtime) speeds up the byte scanning
+    // that parsers do.
+    command.env(
+        "CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS",
+        "-Ctarget-feature=+simd128",
+    );
     let output = command.output().expect("run cargo to build the plugins");
     if !output.status.success() {
         panic!(
