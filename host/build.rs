@@ -52,20 +52,13 @@ fn main() {
         .join("wasm");
     let builtins: Vec<(&str, String)> = BUILTIN_PLUGINS
         .iter()
-        .filter(|dir| root.join("plugins").join(dir).join("Cargo.toml").exists())
         .map(|dir| (*dir, format!("taskport-{dir}")))
         .collect();
-    let fixtures: Vec<(&str, String)> = TEST_PLUGINS
+    let fixtures = TEST_PLUGINS
         .iter()
-        .filter(|dir| {
-            root.join("tests/plugins")
-                .join(dir)
-                .join("Cargo.toml")
-                .exists()
-        })
-        .map(|dir| (*dir, format!("taskport-test-{dir}")))
-        .collect();
-    build_plugins(root, &target_dir, builtins.iter().chain(&fixtures));
+        .map(|dir| format!("taskport-test-{dir}"));
+    let packages = builtins.iter().map(|(_, package)| package.clone());
+    build_plugins(root, &target_dir, packages.chain(fixtures));
 
     let artifacts = target_dir.join(WASM_TARGET).join(WASM_PROFILE);
     let wasm_path = |package: &str| artifacts.join(format!("{}.wasm", package.replace('-', "_")));
@@ -124,11 +117,7 @@ fn ensure_wasm_target() {
 }
 
 /// Runs one inner `cargo build` for all plugin packages.
-fn build_plugins<'a>(
-    root: &Path,
-    target_dir: &Path,
-    packages: impl Iterator<Item = &'a (&'a str, String)>,
-) {
+fn build_plugins(root: &Path, target_dir: &Path, packages: impl Iterator<Item = String>) {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
     command
@@ -143,13 +132,8 @@ fn build_plugins<'a>(
         ])
         .arg("--target-dir")
         .arg(target_dir);
-    let mut any = false;
-    for (_, package) in packages {
-        command.args(["-p", package]);
-        any = true;
-    }
-    if !any {
-        return;
+    for package in packages {
+        command.args(["-p", &package]);
     }
     // Settings of the outer build that must not leak into the wasm build.
     for (key, _) in env::vars_os() {

@@ -500,7 +500,7 @@ fn import_folder(name: &str) -> Vec<Value> {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     // The one visible file of another kind is reported, as a warning.
     assert!(
-        stderr.contains(&format!("{source}: warning [skipped-files]: 1 files")),
+        stderr.contains(&format!("{source}: warning [skipped-files]: 1 file(s) skipped")),
         "{stderr}"
     );
     records
@@ -555,7 +555,7 @@ fn an_audio_folder_imports_its_recordings_and_not_its_cover_image() {
 }
 
 #[test]
-fn a_symlink_loop_inside_a_folder_neither_hangs_nor_crashes_the_import() {
+fn symlinks_in_a_folder_are_followed_and_loops_neither_hang_nor_crash_the_import() {
     let dir = tempfile::tempdir().unwrap();
     let photos = dir.path().join("photos");
     std::fs::create_dir_all(photos.join("album")).unwrap();
@@ -563,6 +563,8 @@ fn a_symlink_loop_inside_a_folder_neither_hangs_nor_crashes_the_import() {
     std::os::unix::fs::symlink("..", photos.join("album/up")).unwrap();
     std::os::unix::fs::symlink("loop-b", photos.join("loop-a")).unwrap();
     std::os::unix::fs::symlink("loop-a", photos.join("loop-b")).unwrap();
+    std::os::unix::fs::symlink("album/cat.jpg", photos.join("linked.jpg")).unwrap();
+    std::os::unix::fs::symlink("nowhere.jpg", photos.join("dangling.jpg")).unwrap();
 
     let mut child = common::taskport(dir.path())
         .args(["import", "photos", "--no-store", "--out", "-"])
@@ -584,5 +586,5 @@ fn a_symlink_loop_inside_a_folder_neither_hangs_nor_crashes_the_import() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     let records = common::json_lines(&output);
     let names: Vec<_> = records.iter().map(|r| r["name"].clone()).collect();
-    assert_eq!(names, [json!("album/cat.jpg")]);
+    assert_eq!(names, [json!("album/cat.jpg"), json!("linked.jpg")]);
 }

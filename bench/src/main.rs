@@ -69,7 +69,7 @@ fn main() -> anyhow::Result<()> {
 
     println!();
     println!("memory with manifest size (links-csv, full import):");
-    for scale in [1, 5] {
+    for scale in [1, 10] {
         let scaled = rows * scale;
         let path = work.path().join("scaled.csv");
         generate::manifest("links-csv", &path, scaled)?;

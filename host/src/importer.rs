@@ -16,7 +16,7 @@ use crate::detect;
 use crate::records::{DedupeKey, Diagnostic, Normalizer, RecordLimits, Severity};
 use crate::runtime::{Batch, ConversionStats, ConvertRequest, Limits};
 use crate::sources::Source;
-use crate::store::{ImportCounts, ImportStatus, NamePolicy, NewImport, TaskStore};
+use crate::store::{ImportCounts, ImportSession, ImportStatus, NamePolicy, NewImport, TaskStore};
 
 /// What happens to the import when items fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -104,12 +104,7 @@ pub fn run(
     let opened = source.open()?;
     let format = match &options.format {
         Some(format) => format.clone(),
-        None => {
-            let candidates = detect::candidates(catalog, source, &opened, &options.limits);
-            detect::choose(&source.display_name(), &candidates)?
-                .format
-                .clone()
-        }
+        None => detected_format(catalog, source, &opened, options)?,
     };
     let (entry, _) = catalog.find_format(&format).with_context(|| {
         format!("unknown format {format:?}; `taskport formats` lists the formats available")
@@ -132,11 +127,7 @@ pub fn run(
         records,
         mut progress,
     } = outputs;
-    let mut tally = Tally {
-        counts: ImportCounts::default(),
-        first: Vec::new(),
-        errors,
-    };
+    let mut tally = Tally::new(errors);
     let bytes_read = Arc::new(AtomicU64::new(0));
     let total_bytes = opened.size;
     let request = ConvertRequest {
@@ -148,31 +139,7 @@ pub fn run(
     };
     let mut failure: Option<anyhow::Error> = None;
     let mut consume = |batch: Batch| -> bool {
-        let step = (|| -> anyhow::Result<()> {
-            for reported in batch.diagnostics {
-                let diagnostic = normalizer.diagnostic(
-                    reported.origin,
-                    reported.severity,
-                    &reported.code,
-                    &reported.message,
-                );
-                tally.diagnostic(&diagnostic, session.as_mut())?;
-            }
-            for raw in batch.records {
-                match normalizer.normalize(raw) {
-                    Ok(task) => {
-                        tally.counts.converted += 1;
-                        if session.add_task(&task)? {
-                            tally.counts.added += 1;
-                        } else {
-                            tally.counts.duplicates += 1;
-                        }
-                    }
-                    Err(diagnostic) => tally.diagnostic(&diagnostic, session.as_mut())?,
-                }
-            }
-            Ok(())
-        })();
+        let step = tally.absorb(batch, &normalizer, session.as_mut());
         if let Some(report) = progress.as_deref_mut() {
             report(&ProgressUpdate {
                 bytes_read: bytes_read.load(std::sync::atomic::Ordering::Relaxed),
@@ -201,7 +168,7 @@ pub fn run(
         status: ImportStatus::Completed,
         failure: None,
         counts: tally.counts,
-        first_diagnostics: tally.first,
+        first_diagnostics: tally.first_diagnostics(),
         import_id: None,
         stats: ConversionStats::default(),
         elapsed: Duration::ZERO,
@@ -272,15 +239,70 @@ fn policy_failure(options: &ImportOptions, counts: &ImportCounts) -> Option<Stri
 /// Running counts, the first diagnostics, and the `--errors` file.
 struct Tally<'a> {
     counts: ImportCounts,
-    first: Vec<Diagnostic>,
+    first_errors: Vec<Diagnostic>,
+    first_warnings: Vec<Diagnostic>,
     errors: Option<&'a mut dyn Write>,
 }
 
-impl Tally<'_> {
+/// The format detection picks for `source`.
+fn detected_format(
+    catalog: &Catalog,
+    source: &Source,
+    opened: &crate::sources::OpenSource,
+    options: &ImportOptions,
+) -> anyhow::Result<String> {
+    let candidates = detect::candidates(catalog, source, opened, &options.limits);
+    Ok(detect::choose(&source.display_name(), &candidates)?
+        .format
+        .clone())
+}
+
+impl<'a> Tally<'a> {
+    fn new(errors: Option<&'a mut dyn Write>) -> Self {
+        Self {
+            counts: ImportCounts::default(),
+            first_errors: Vec::new(),
+            first_warnings: Vec::new(),
+            errors,
+        }
+    }
+
+    /// Normalizes and stores one batch from the plugin.
+    fn absorb(
+        &mut self,
+        batch: Batch,
+        normalizer: &Normalizer,
+        session: &mut dyn ImportSession,
+    ) -> anyhow::Result<()> {
+        for reported in batch.diagnostics {
+            let diagnostic = normalizer.diagnostic(
+                reported.origin,
+                reported.severity,
+                &reported.code,
+                &reported.message,
+            );
+            self.diagnostic(&diagnostic, session)?;
+        }
+        for raw in batch.records {
+            match normalizer.normalize(raw) {
+                Ok(task) => {
+                    self.counts.converted += 1;
+                    if session.add_task(&task)? {
+                        self.counts.added += 1;
+                    } else {
+                        self.counts.duplicates += 1;
+                    }
+                }
+                Err(diagnostic) => self.diagnostic(&diagnostic, session)?,
+            }
+        }
+        Ok(())
+    }
+
     fn diagnostic(
         &mut self,
         diagnostic: &Diagnostic,
-        session: &mut dyn crate::store::ImportSession,
+        session: &mut dyn ImportSession,
     ) -> anyhow::Result<()> {
         match diagnostic.severity {
             Severity::Error => self.counts.errors += 1,
@@ -291,22 +313,23 @@ impl Tally<'_> {
             out.write_all(b"\n")?;
         }
         session.add_diagnostic(diagnostic)?;
-        if self.first.len() < REPORTED_DIAGNOSTICS {
-            self.first.push(diagnostic.clone());
-            self.first
-                .sort_by_key(|kept| kept.severity != Severity::Error);
-        } else if diagnostic.severity == Severity::Error
-            && let Some(warning) = self
-                .first
-                .iter()
-                .position(|kept| kept.severity == Severity::Warning)
-        {
-            self.first.remove(warning);
-            self.first.push(diagnostic.clone());
-            self.first
-                .sort_by_key(|kept| kept.severity != Severity::Error);
+        let kept = match diagnostic.severity {
+            Severity::Error => &mut self.first_errors,
+            Severity::Warning => &mut self.first_warnings,
+        };
+        if kept.len() < REPORTED_DIAGNOSTICS {
+            kept.push(diagnostic.clone());
         }
         Ok(())
+    }
+
+    /// The first errors, then the first warnings, at most
+    /// [`REPORTED_DIAGNOSTICS`] in all.
+    fn first_diagnostics(&self) -> Vec<Diagnostic> {
+        let mut first = self.first_errors.clone();
+        first.extend(self.first_warnings.iter().cloned());
+        first.truncate(REPORTED_DIAGNOSTICS);
+        first
     }
 
     fn should_stop(&self, options: &ImportOptions) -> bool {

@@ -21,6 +21,9 @@ use crate::store::{ImportStatus, NamePolicy, SqliteStore, TaskStore};
 /// Exit code of an import that stored its good items and skipped bad ones.
 const EXIT_SKIPPED_ERRORS: u8 = 3;
 
+/// Lines of a plugin's own stdout/stderr shown after an import.
+const PLUGIN_OUTPUT_LINES: usize = 5;
+
 /// Tasks a dry run shows.
 const DRY_RUN_SAMPLES: usize = 3;
 
@@ -83,6 +86,14 @@ pub struct ImportArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     timeout: f64,
 
+    /// Most records plus diagnostics a plugin may hand over at once.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_batch_items)]
+    max_batch: usize,
+
+    /// Most stdout/stderr output a plugin may write, e.g. 64KiB.
+    #[arg(long, value_name = "SIZE", default_value = "64KiB", value_parser = parse_bytes)]
+    max_output: usize,
+
     /// Largest task record, e.g. 1MiB.
     #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = parse_bytes)]
     max_record_size: usize,
@@ -132,7 +143,8 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let limits = Limits {
         max_memory: args.max_memory,
         timeout: Duration::from_secs_f64(args.timeout),
-        ..Limits::default()
+        max_batch_items: args.max_batch,
+        max_output: args.max_output,
     };
     let options = ImportOptions {
         dataset: args
@@ -286,6 +298,17 @@ fn print_summary(report: &ImportReport) {
         eprintln!(
             "  ... and {} more (--errors FILE writes them all)",
             total - shown
+        );
+    }
+    let plugin_lines: Vec<&str> = report.stats.output.lines().collect();
+    for line in plugin_lines.iter().take(PLUGIN_OUTPUT_LINES) {
+        eprintln!("  [{}] {line}", report.plugin);
+    }
+    if plugin_lines.len() > PLUGIN_OUTPUT_LINES {
+        eprintln!(
+            "  [{}] ... ({} more lines)",
+            report.plugin,
+            plugin_lines.len() - PLUGIN_OUTPUT_LINES
         );
     }
     if let Some(failure) = &report.failure {

@@ -1,8 +1,10 @@
 //! A folder as the directory formats see it: one JSON line per file,
 //! `{"path": "a/b.jpg", "uri": "file:///abs/a/b.jpg", "size": 123}`.
 //!
-//! The walk is recursive and sorted by name, skips hidden files and hidden
-//! folders, and does not follow symbolic links (so link loops cannot occur).
+//! The walk is recursive and sorted by name, and skips hidden files and
+//! hidden folders. Symbolic links are followed (a linked file is listed under
+//! the link's path); links that lead back to a folder being walked, and
+//! links that lead nowhere, are skipped.
 //! Lines are produced as the plugin reads, so huge folders stream. A cloud
 //! prefix listing produces the same lines with `s3://`-style URIs.
 
@@ -32,7 +34,7 @@ impl DirectoryListing {
     pub fn new(folder: &Path) -> io::Result<Self> {
         let root = folder.canonicalize()?;
         let walk = WalkDir::new(&root)
-            .follow_links(false)
+            .follow_links(true)
             .sort_by_file_name()
             .into_iter();
         Ok(Self {
@@ -49,7 +51,11 @@ impl DirectoryListing {
             let Some(entry) = self.walk.next() else {
                 return Ok(None);
             };
-            let entry = entry.map_err(io::Error::other)?;
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(error) if is_bad_link(&error) => continue,
+                Err(error) => return Err(io::Error::other(error)),
+            };
             let hidden = entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.');
             if hidden {
                 if entry.file_type().is_dir() {
@@ -82,6 +88,11 @@ impl DirectoryListing {
             return Ok(Some(line));
         }
     }
+}
+
+/// A link loop, or a link whose target is missing or itself a loop.
+fn is_bad_link(error: &walkdir::Error) -> bool {
+    error.loop_ancestor().is_some() || error.path().is_some_and(Path::is_symlink)
 }
 
 impl Read for DirectoryListing {

@@ -77,6 +77,14 @@ impl Source {
             reason: describe_io_error(&reason),
         };
         let (file_name, reader, size): (String, Box<dyn Read + Send>, Option<u64>) = match self {
+            Source::File(path) if is_url(&path.to_string_lossy()) => {
+                return Err(SourceError {
+                    name: self.display_name(),
+                    reason: "reading manifests from object stores and the web is not supported \
+                             yet; download the manifest and import the local file"
+                        .into(),
+                });
+            }
             Source::File(path) => {
                 let file = File::open(path).map_err(error)?;
                 let size = file.metadata().ok().map(|metadata| metadata.len());
@@ -107,6 +115,16 @@ fn read_head(mut reader: Box<dyn Read + Send>) -> io::Result<(Vec<u8>, Box<dyn R
         .read_to_end(&mut head)?;
     let replay = Cursor::new(head.clone()).chain(reader);
     Ok((head, Box::new(replay)))
+}
+
+/// `s3://…`, `https://…` and the like.
+fn is_url(text: &str) -> bool {
+    text.split_once("://").is_some_and(|(scheme, _)| {
+        !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    })
 }
 
 fn file_name_of(path: &Path) -> String {

@@ -31,7 +31,7 @@ fn one_task_per_image() {
     );
     assert_eq!(
         diagnostics[1],
-        " | warning | skipped-files | 2 files were skipped: \
+        " | warning | skipped-files | 2 file(s) skipped: \
          not image files (bmp, gif, jpg, jpeg, png, svg, webp, tif, tiff, avif)"
     );
 }

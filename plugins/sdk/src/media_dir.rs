@@ -125,7 +125,7 @@ impl MediaDir {
                 offset: None,
             };
             let message = format!(
-                "{skipped} files were skipped: not {} files ({})",
+                "{skipped} file(s) skipped: not {} files ({})",
                 self.kind,
                 self.extensions.join(", ")
             );
