@@ -500,7 +500,9 @@ fn import_folder(name: &str) -> Vec<Value> {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     // The one visible file of another kind is reported, as a warning.
     assert!(
-        stderr.contains(&format!("{source}: warning [skipped-files]: 1 file(s) skipped")),
+        stderr.contains(&format!(
+            "{source}: warning [skipped-files]: 1 file(s) skipped"
+        )),
         "{stderr}"
     );
     records

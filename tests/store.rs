@@ -240,3 +240,69 @@ fn a_label_studio_export_reimports_to_the_same_tasks() {
     assert_eq!(original.len(), 2);
     assert_eq!(content("copy"), original);
 }
+
+#[test]
+fn colliding_names_get_suffixes_with_explicit_names_reserved_first() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "names.csv",
+        "s3://one/cat.jpg\n\
+         s3://two/cat.jpg\n",
+    );
+    write(dir.path(), "named.csv", "cat.jpg,s3://three/dog.jpg\n");
+    let names = |dir: &Path| -> Vec<String> {
+        stdout(common::taskport(dir).args(["tasks", "pets"]))
+            .lines()
+            .map(|line| {
+                serde_json::from_str::<Value>(line).unwrap()["name"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    for file in ["names.csv", "named.csv"] {
+        let output =
+            common::run(common::taskport(dir.path()).args(["import", file, "--dataset", "pets"]));
+        assert!(output.status.success(), "{}", common::stderr(&output));
+    }
+    // Earlier imports keep their names; the later explicit name is suffixed.
+    assert_eq!(names(dir.path()), ["cat.jpg", "cat_1.jpg", "cat_2.jpg"]);
+
+    let strict = common::run(common::taskport(dir.path()).args([
+        "import",
+        "names.csv",
+        "--dataset",
+        "strict",
+        "--name-collisions",
+        "error",
+    ]));
+    common::assert_clean_error(&strict);
+    assert!(
+        common::stderr(&strict).contains("\"cat.jpg\""),
+        "{}",
+        common::stderr(&strict)
+    );
+}
+
+#[test]
+fn tasks_limit_and_jsonl_export_print_the_stored_records() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "links.csv", LINKS);
+    assert!(
+        common::run(common::taskport(dir.path()).args(["import", "links.csv"]))
+            .status
+            .success()
+    );
+    let limited = stdout(common::taskport(dir.path()).args(["tasks", "links", "--limit", "1"]));
+    assert_eq!(limited.lines().count(), 1);
+    let all = stdout(common::taskport(dir.path()).args(["tasks", "links"]));
+    let exported =
+        stdout(common::taskport(dir.path()).args(["export", "links", "--format", "jsonl"]));
+    assert_eq!(exported, all);
+    assert!(all.starts_with(&limited));
+    let first: Value = serde_json::from_str(all.lines().next().unwrap()).unwrap();
+    assert_eq!(first["name"], "image1.jpg");
+    assert_eq!(first["origin"]["line"], 1);
+}
