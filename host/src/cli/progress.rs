@@ -76,9 +76,12 @@ impl Progress {
                     );
                 }
                 bar.set_position(bytes);
+                let seconds = bar.elapsed().as_secs_f64().max(0.001);
                 bar.set_message(format!(
-                    "{} tasks, {} errors",
-                    counts.converted, counts.errors
+                    "{} tasks ({:.0}/s), {} errors",
+                    counts.converted,
+                    counts.converted as f64 / seconds,
+                    counts.errors
                 ));
             }
             Progress::Json {
