@@ -130,3 +130,47 @@ fn bytes_that_are_not_a_component_are_refused() {
             .starts_with("notes.txt is not a WebAssembly component")
     );
 }
+
+#[test]
+fn a_plugin_stopped_by_a_limit_fails_the_import_cleanly_and_leaves_the_store_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let plugin = dir.path().join("misbehave.wasm");
+    std::fs::write(&plugin, common::fixture_plugin("misbehave")).unwrap();
+    std::fs::write(dir.path().join("input.txt"), "anything\n").unwrap();
+    let taskport = || {
+        let mut command = common::taskport(dir.path());
+        command.env("TASKPORT_HOME", &home);
+        command
+    };
+    let installed = common::run(taskport().args(["plugin", "install"]).arg(&plugin));
+    assert!(installed.status.success(), "{}", common::stderr(&installed));
+    let datasets = || String::from_utf8(common::run(taskport().arg("datasets")).stdout).unwrap();
+    let before = datasets();
+
+    for (mode, limit) in [
+        ("memory", "memory limit of 16 MiB"),
+        ("loop", "time limit of 0.5s"),
+    ] {
+        let output = common::run(taskport().args([
+            "import",
+            "input.txt",
+            "--format",
+            "misbehave",
+            "--opt",
+            &format!("mode={mode}"),
+            "--max-memory",
+            "16MiB",
+            "--timeout",
+            "0.5",
+        ]));
+        common::assert_clean_error(&output);
+        let text = common::stderr(&output);
+        assert!(
+            text.contains("plugin misbehave@0.1.0 was stopped"),
+            "{mode}: {text}"
+        );
+        assert!(text.contains(limit), "{mode}: {text}");
+        assert_eq!(datasets(), before, "{mode}: the store is unchanged");
+    }
+}
