@@ -147,17 +147,28 @@ impl Catalog {
         origin: PluginOrigin,
         limits: &Limits,
     ) -> Result<CatalogPlugin, PluginError> {
-        let hash = cache::sha256_hex(bytes);
-        let (component, cache) = self
-            .cache
-            .component(&self.runtime, source_name, &hash, bytes)?;
-        let plugin = self.runtime.load(source_name, &component, limits)?;
+        let (plugin, hash, cache) = self.compile_and_load(source_name, bytes, limits)?;
         Ok(CatalogPlugin {
             plugin,
             hash,
             origin,
             cache,
         })
+    }
+
+    /// The loaded plugin, its sha256 and how the compile cache served it.
+    fn compile_and_load(
+        &self,
+        source_name: &str,
+        bytes: &[u8],
+        limits: &Limits,
+    ) -> Result<(LoadedPlugin, String, CacheOutcome), PluginError> {
+        let hash = cache::sha256_hex(bytes);
+        let (component, cache) = self
+            .cache
+            .component(&self.runtime, source_name, &hash, bytes)?;
+        let plugin = self.runtime.load(source_name, &component, limits)?;
+        Ok((plugin, hash, cache))
     }
 
     /// Every plugin, built-in ones first.
@@ -207,13 +218,9 @@ impl Catalog {
     ) -> anyhow::Result<InstallManifest> {
         let bytes =
             std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-        let candidate = self.load(
-            &file.display().to_string(),
-            &bytes,
-            PluginOrigin::BuiltIn,
-            limits,
-        )?;
-        let info = candidate.plugin.info();
+        let (candidate, hash, _) =
+            self.compile_and_load(&file.display().to_string(), &bytes, limits)?;
+        let info = candidate.info();
         if !installed::is_valid_name(&info.name) {
             bail!(
                 "{} calls itself {:?}; plugin names are lower-case letters, digits and '-'",
@@ -231,8 +238,8 @@ impl Catalog {
         let manifest = InstallManifest {
             name: info.name.clone(),
             version: info.version.clone(),
-            sha256: candidate.hash.clone(),
-            contract: candidate.plugin.contract_version().to_string(),
+            sha256: hash,
+            contract: candidate.contract_version().to_string(),
             installed_at: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |elapsed| elapsed.as_secs()),
