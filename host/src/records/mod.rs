@@ -71,6 +71,8 @@ pub struct Task {
     pub name: String,
     pub media: MediaKind,
     pub data: Map<String, Value>,
+    /// Every link in `data`: always [`links::extract`] of `data`, so a store
+    /// may recompute it on read rather than keep it.
     pub links: Vec<Link>,
     pub annotations: Vec<Value>,
     pub predictions: Vec<Value>,

@@ -14,10 +14,13 @@
 //!   [`BUSY_TIMEOUT`]).
 //! - Tasks are rows keyed by `seq` (the import order) with a unique index on
 //!   `(dataset_id, id)` for deduplication and an index on
-//!   `(dataset_id, name)` for collision checks; the whole record is kept as
-//!   JSON.
+//!   `(dataset_id, name)` for collision checks. An import holds the write
+//!   lock, so its tasks are one contiguous `seq` range, kept on its history
+//!   row: a dataset is listed by scanning its imports' ranges in order.
+//!   The row holds only what cannot be recomputed (see [`record`]).
 
 mod names;
+mod record;
 mod schema;
 mod session;
 #[cfg(test)]
@@ -33,6 +36,7 @@ use super::{
     TaskStore,
 };
 use crate::records::{Diagnostic, Severity, Task};
+use record::TASK_COLUMNS;
 
 /// How long an import waits for another process's import to finish.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -155,18 +159,41 @@ impl TaskStore for SqliteStore {
         limit: Option<u64>,
         visit: &mut dyn FnMut(Task) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        let dataset_id = self.dataset_id(dataset)?;
-        // SQLite reads a negative LIMIT as "no limit".
-        let limit = limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
-        let mut stmt = self
+        self.dataset_id(dataset)?;
+        let mut remaining = limit.unwrap_or(u64::MAX);
+        let mut ranges = self
             .conn
             .prepare(
-                "SELECT record, explicit_name FROM tasks
-                 WHERE dataset_id = ?1 ORDER BY seq LIMIT ?2",
+                "SELECT first_seq, last_seq FROM imports
+                 WHERE dataset = ?1 AND status = 'completed' AND first_seq IS NOT NULL
+                 ORDER BY first_seq",
             )
             .map_err(db_error)?;
-        let rows = stmt.query(params![dataset_id, limit]).map_err(db_error)?;
-        visit_tasks(rows, visit)
+        let ranges = ranges
+            .query_map([dataset], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
+            })
+            .map_err(db_error)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db_error)?;
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.seq BETWEEN ?1 AND ?2 ORDER BY t.seq"
+            ))
+            .map_err(db_error)?;
+        let mut origins = record::Origins::new(&self.conn);
+        for (first, last) in ranges {
+            let mut rows = stmt.query(params![first, last]).map_err(db_error)?;
+            while remaining > 0 {
+                let Some(row) = rows.next().map_err(db_error)? else {
+                    break;
+                };
+                visit(origins.task(row)?)?;
+                remaining -= 1;
+            }
+        }
+        Ok(())
     }
 
     fn diagnostics(&self, import_id: i64) -> StoreResult<Vec<Diagnostic>> {
@@ -196,22 +223,6 @@ impl TaskStore for SqliteStore {
             .map_err(db_error)?;
         rows.collect::<Result<_, _>>().map_err(db_error)
     }
-}
-
-/// Reads `(record, explicit_name)` rows into tasks and hands them to `visit`.
-fn visit_tasks(
-    mut rows: rusqlite::Rows<'_>,
-    visit: &mut dyn FnMut(Task) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    while let Some(row) = rows.next().map_err(db_error)? {
-        let record: String = row.get(0).map_err(db_error)?;
-        let mut task: Task = serde_json::from_str(&record).map_err(|e| {
-            StoreError::Database(format!("a stored task record is unreadable: {e}"))
-        })?;
-        task.explicit_name = row.get(1).map_err(db_error)?;
-        visit(task)?;
-    }
-    Ok(())
 }
 
 /// Stable text of a severity as stored.

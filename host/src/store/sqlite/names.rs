@@ -12,11 +12,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 use super::db_error;
+use super::record::{Origins, TASK_COLUMNS};
 use crate::records::names::with_suffix;
-use crate::records::{Origin, Task};
 use crate::store::{NamePolicy, StoreError, StoreResult};
 
 /// Settles collisions of the tasks with `seq >= first_seq` (this import);
@@ -28,7 +28,7 @@ pub(super) fn resolve(
     first_seq: i64,
     policy: NamePolicy,
 ) -> StoreResult<u64> {
-    let colliding = colliding_rows(conn, dataset_id, first_seq)?;
+    let colliding = colliding_rows(conn, dataset_id, dataset, first_seq)?;
     if colliding.is_empty() {
         return Ok(0);
     }
@@ -43,12 +43,16 @@ pub(super) fn resolve(
 fn colliding_rows(
     conn: &Connection,
     dataset_id: i64,
+    dataset: &str,
     first_seq: i64,
 ) -> StoreResult<Vec<(i64, String)>> {
     let earlier_tasks = conn
-        .prepare_cached("SELECT 1 FROM tasks WHERE dataset_id = ?1 AND seq < ?2 LIMIT 1")
+        .prepare_cached(
+            "SELECT 1 FROM imports
+             WHERE dataset = ?1 AND status = 'completed' AND first_seq IS NOT NULL LIMIT 1",
+        )
         .map_err(db_error)?
-        .exists(params![dataset_id, first_seq])
+        .exists([dataset])
         .map_err(db_error)?;
     // Into a new dataset, one ordered pass over the name index finds the
     // repeated names faster than a lookup per task; into a dataset with
@@ -90,9 +94,7 @@ fn rename(
         .prepare_cached("SELECT 1 FROM tasks WHERE dataset_id = ?1 AND name = ?2 LIMIT 1")
         .map_err(db_error)?;
     let mut update = conn
-        .prepare_cached(
-            "UPDATE tasks SET name = ?2, record = json_set(record, '$.name', ?2) WHERE seq = ?1",
-        )
+        .prepare_cached("UPDATE tasks SET name = ?2 WHERE seq = ?1")
         .map_err(db_error)?;
     // Names kept by settled tasks of this import.
     let mut kept: HashSet<String> = HashSet::new();
@@ -156,16 +158,17 @@ fn collision_error(
 
 /// `source:line` (or `source[index]`) of a stored task.
 fn location(conn: &Connection, seq: i64) -> StoreResult<String> {
-    let record: Option<String> = conn
-        .query_row("SELECT record FROM tasks WHERE seq = ?1", [seq], |row| {
-            row.get(0)
-        })
-        .optional()
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.seq = ?1"
+        ))
         .map_err(db_error)?;
-    let origin: Origin = record
-        .and_then(|r| serde_json::from_str::<Task>(&r).ok())
-        .map(|task| task.origin)
+    let mut rows = stmt.query([seq]).map_err(db_error)?;
+    let row = rows
+        .next()
+        .map_err(db_error)?
         .ok_or_else(|| StoreError::Database(format!("task {seq} is unreadable")))?;
+    let origin = Origins::new(conn).task(row)?.origin;
     Ok(match (origin.line, origin.index) {
         (Some(line), _) => format!("{}:{line}", origin.source),
         (None, Some(index)) => format!("{}[{index}]", origin.source),

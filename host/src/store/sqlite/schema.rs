@@ -15,7 +15,8 @@ const APPLICATION_ID: i64 = 0x7473_6b70;
 
 /// Migrations in order; migration `i` brings the schema to version `i + 1`.
 const MIGRATIONS: &[&str] = &[
-    // 1: datasets, imports, tasks, diagnostics.
+    // 1: datasets, imports, tasks, diagnostics. `first_seq`/`last_seq` are
+    // the range of a completed import's tasks (NULL when it added none).
     "CREATE TABLE datasets (
         id INTEGER PRIMARY KEY,
         name TEXT NOT NULL UNIQUE,
@@ -38,21 +39,22 @@ const MIGRATIONS: &[&str] = &[
         errors INTEGER NOT NULL DEFAULT 0,
         warnings INTEGER NOT NULL DEFAULT 0,
         started_at TEXT NOT NULL,
-        finished_at TEXT
+        finished_at TEXT,
+        first_seq INTEGER,
+        last_seq INTEGER
     );
     CREATE INDEX imports_dataset ON imports (dataset);
     CREATE TABLE tasks (
         seq INTEGER PRIMARY KEY,
         dataset_id INTEGER NOT NULL REFERENCES datasets (id),
-        id TEXT NOT NULL,
+        id BLOB NOT NULL,
         import_id INTEGER NOT NULL REFERENCES imports (id),
         name TEXT NOT NULL,
         explicit_name INTEGER NOT NULL,
-        record TEXT NOT NULL
+        record BLOB NOT NULL
     );
     CREATE UNIQUE INDEX tasks_id ON tasks (dataset_id, id);
     CREATE INDEX tasks_name ON tasks (dataset_id, name);
-    CREATE INDEX tasks_order ON tasks (dataset_id, seq);
     CREATE TABLE diagnostics (
         import_id INTEGER NOT NULL REFERENCES imports (id),
         seq INTEGER NOT NULL,

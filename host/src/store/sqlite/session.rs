@@ -2,7 +2,8 @@
 
 use rusqlite::{Connection, Statement, params};
 
-use super::{MAX_STORED_DIAGNOSTICS, NOW, db_error, names, severity_str, visit_tasks};
+use super::record::{self, ImportOrigin, Origins, StoredId, TASK_COLUMNS};
+use super::{MAX_STORED_DIAGNOSTICS, NOW, db_error, names, severity_str};
 use crate::records::{Diagnostic, Task};
 use crate::store::{
     ImportCounts, ImportSession, ImportStatus, NamePolicy, NewImport, StoreError, StoreResult,
@@ -19,6 +20,10 @@ pub(super) struct SqliteImport<'a> {
     /// Tasks of this import are exactly those with `seq >= first_seq`: the
     /// transaction holds the write lock, so nothing else inserts meanwhile.
     first_seq: i64,
+    /// `seq` of the last task added so far.
+    last_seq: Option<i64>,
+    /// What every task of this import shares, left out of its record.
+    origin: ImportOrigin,
     started_at: String,
     /// The first [`MAX_STORED_DIAGNOSTICS`], kept so that a failed import can
     /// still be recorded after its transaction is rolled back.
@@ -69,6 +74,11 @@ impl<'a> SqliteImport<'a> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
             .map_err(db_error)?;
+        let origin = ImportOrigin {
+            source: import.source.clone(),
+            format: import.format.clone(),
+            plugin: format!("{}@{}", import.plugin_name, import.plugin_version),
+        };
         Ok(SqliteImport {
             conn,
             insert,
@@ -76,6 +86,8 @@ impl<'a> SqliteImport<'a> {
             import_id,
             dataset_id,
             first_seq,
+            last_seq: None,
+            origin,
             started_at,
             diagnostics: Vec::new(),
             record: Vec::with_capacity(1024),
@@ -90,6 +102,7 @@ impl<'a> SqliteImport<'a> {
             self.import_id,
             ImportStatus::Completed,
             counts,
+            self.last_seq.map(|last| (self.first_seq, last)),
             &self.diagnostics,
         )
         .and_then(|()| self.conn.execute_batch("COMMIT").map_err(db_error));
@@ -103,23 +116,23 @@ impl<'a> SqliteImport<'a> {
 
 impl ImportSession for SqliteImport<'_> {
     fn add_task(&mut self, task: &Task) -> StoreResult<bool> {
-        self.record.clear();
-        serde_json::to_writer(&mut self.record, task)
-            .map_err(|e| StoreError::Database(format!("cannot encode task {}: {e}", task.id)))?;
-        let record = std::str::from_utf8(&self.record)
-            .map_err(|e| StoreError::Database(format!("cannot encode task {}: {e}", task.id)))?;
+        record::encode(task, &self.origin, &mut self.record)?;
         let inserted = self
             .insert
             .execute(params![
                 self.dataset_id,
-                task.id,
+                StoredId::new(&task.id),
                 self.import_id,
                 task.name,
                 task.explicit_name,
-                record
+                self.record
             ])
-            .map_err(db_error)?;
-        Ok(inserted == 1)
+            .map_err(db_error)?
+            == 1;
+        if inserted {
+            self.last_seq = Some(self.conn.last_insert_rowid());
+        }
+        Ok(inserted)
     }
 
     fn add_diagnostic(&mut self, diagnostic: &Diagnostic) -> StoreResult<()> {
@@ -142,10 +155,16 @@ impl ImportSession for SqliteImport<'_> {
     fn added_tasks(&self, visit: &mut dyn FnMut(Task) -> anyhow::Result<()>) -> anyhow::Result<()> {
         let mut stmt = self
             .conn
-            .prepare("SELECT record, explicit_name FROM tasks WHERE seq >= ?1 ORDER BY seq")
+            .prepare(&format!(
+                "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.seq >= ?1 ORDER BY t.seq"
+            ))
             .map_err(db_error)?;
-        let rows = stmt.query([self.first_seq]).map_err(db_error)?;
-        visit_tasks(rows, visit)
+        let mut rows = stmt.query([self.first_seq]).map_err(db_error)?;
+        let mut origins = Origins::new(self.conn);
+        while let Some(row) = rows.next().map_err(db_error)? {
+            visit(origins.task(row)?)?;
+        }
+        Ok(())
     }
 
     fn commit(mut self: Box<Self>, counts: ImportCounts) -> StoreResult<i64> {
@@ -169,6 +188,7 @@ impl ImportSession for SqliteImport<'_> {
                     id,
                     ImportStatus::Failed,
                     counts,
+                    None,
                     &self.diagnostics,
                 )
             })
@@ -211,18 +231,21 @@ fn insert_import(conn: &Connection, import: &NewImport, started_at: &str) -> Sto
     Ok(conn.last_insert_rowid())
 }
 
-/// Completes an import's history row and stores its diagnostics.
+/// Completes an import's history row, with the `seq` range of its tasks, and
+/// stores its diagnostics.
 fn finish_import(
     conn: &Connection,
     import_id: i64,
     status: ImportStatus,
     counts: ImportCounts,
+    range: Option<(i64, i64)>,
     diagnostics: &[Diagnostic],
 ) -> StoreResult<()> {
     conn.execute(
         &format!(
             "UPDATE imports SET status = ?2, converted = ?3, added = ?4, duplicates = ?5,
-                    renamed = ?6, errors = ?7, warnings = ?8, finished_at = {NOW}
+                    renamed = ?6, errors = ?7, warnings = ?8, first_seq = ?9,
+                    last_seq = ?10, finished_at = {NOW}
              WHERE id = ?1"
         ),
         params![
@@ -233,7 +256,9 @@ fn finish_import(
             counts.duplicates,
             counts.renamed,
             counts.errors,
-            counts.warnings
+            counts.warnings,
+            range.map(|(first, _)| first),
+            range.map(|(_, last)| last)
         ],
     )
     .map_err(db_error)?;

@@ -43,8 +43,8 @@ fn task(id: &str, name: &str, explicit: bool, line: u64) -> Task {
         id: id.to_string(),
         name: name.to_string(),
         media: MediaKind::Image,
+        links: crate::records::links::extract(&data),
         data,
-        links: Vec::new(),
         annotations: vec![json!({"result": []})],
         predictions: Vec::new(),
         meta: Map::new(),
@@ -328,4 +328,36 @@ fn record_round_trips_as_json() {
     t.origin.index = Some(0);
     import(&mut store, "d", std::slice::from_ref(&t));
     assert_eq!(all_tasks(&store, "d"), [t]);
+}
+
+#[test]
+fn compact_rows_read_back_whole() {
+    let (_dir, path) = temp_store();
+    let mut store = SqliteStore::open(&path).unwrap();
+    // Hex ids are kept as bytes, others as text; uppercase hex stays text.
+    let hex = "0123456789abcdef0123456789abcdef";
+    let normalized = task(hex, "n.jpg", false, 1);
+    assert!(!normalized.links.is_empty());
+    let mut upper = task(&hex.to_uppercase(), "u.jpg", false, 2);
+    upper.origin.source = "other.csv".to_string();
+    upper.origin.plugin = "other@1.0.0".to_string();
+    let plain = task("plain", "p.jpg", true, 3);
+    let mut session = store.begin_import(new_import("d")).unwrap();
+    assert!(session.add_task(&normalized).unwrap());
+    assert!(session.add_task(&upper).unwrap());
+    assert!(session.add_task(&plain).unwrap());
+    assert!(!session.add_task(&normalized).unwrap());
+    session.commit(ImportCounts::default()).unwrap();
+    import(&mut store, "d", &[task("later", "l.jpg", false, 4)]);
+    let tasks = all_tasks(&store, "d");
+    assert_eq!(tasks[..3], [normalized, upper, plain]);
+    assert_eq!(tasks[3].id, "later");
+    let mut limited = Vec::new();
+    store
+        .tasks("d", Some(2), &mut |t| {
+            limited.push(t.id);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(limited, [hex, &hex.to_uppercase()]);
 }

@@ -1,0 +1,205 @@
+//! How a task is laid out in its row, and how it is rebuilt on read.
+//!
+//! - `id`: a 32-digit lowercase hex id (what the normalizer makes) is kept
+//!   as its 16 bytes; any other id is kept as text. SQLite never takes a
+//!   blob and a text for equal, so the two cannot collide.
+//! - `name` and `explicit_name` are columns.
+//! - `record` is JSON holding only what cannot be recomputed: not `links`
+//!   (derived from `data` by [`extract`], see [`Task::links`]), the origin's
+//!   source, format and plugin only when they differ from the import's, and
+//!   empty lists and objects not at all.
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, ToSql};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::db_error;
+use crate::records::links::extract;
+use crate::records::{MediaKind, Origin, Task};
+use crate::store::{StoreError, StoreResult};
+
+/// The columns [`Origins::task`] reads, in order, for `FROM tasks t`.
+pub(super) const TASK_COLUMNS: &str = "t.id, t.name, t.explicit_name, t.record, t.import_id";
+
+/// Length of a task id in hex digits when it is kept as bytes.
+const HEX_ID_LEN: usize = 32;
+
+/// A task id as bound to SQL.
+pub(super) enum StoredId<'a> {
+    Bytes([u8; HEX_ID_LEN / 2]),
+    Text(&'a str),
+}
+
+impl<'a> StoredId<'a> {
+    /// The stored form of `id`.
+    pub(super) fn new(id: &'a str) -> Self {
+        let lowercase_hex =
+            id.len() == HEX_ID_LEN && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        let mut bytes = [0; HEX_ID_LEN / 2];
+        if lowercase_hex && hex::decode_to_slice(id, &mut bytes).is_ok() {
+            StoredId::Bytes(bytes)
+        } else {
+            StoredId::Text(id)
+        }
+    }
+}
+
+impl ToSql for StoredId<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            StoredId::Bytes(bytes) => ValueRef::Blob(bytes),
+            StoredId::Text(text) => ValueRef::Text(text.as_bytes()),
+        }))
+    }
+}
+
+/// The origin every task of one import shares.
+#[derive(Clone, PartialEq)]
+pub(super) struct ImportOrigin {
+    pub(super) source: String,
+    pub(super) format: String,
+    /// `name@version`.
+    pub(super) plugin: String,
+}
+
+/// The `record` column as written. Keys are one letter to keep rows small:
+/// `m` media, `d` data, `a` annotations, `p` predictions, `x` meta, `n`
+/// line, `i` index, `s` source, `f` format, `g` plugin.
+#[derive(Serialize)]
+struct RecordOut<'a> {
+    m: MediaKind,
+    d: &'a Map<String, Value>,
+    #[serde(skip_serializing_if = "<[Value]>::is_empty")]
+    a: &'a [Value],
+    #[serde(skip_serializing_if = "<[Value]>::is_empty")]
+    p: &'a [Value],
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    x: &'a Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    n: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    i: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    s: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    f: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    g: Option<&'a str>,
+}
+
+/// The `record` column as read.
+#[derive(Deserialize)]
+struct RecordIn {
+    m: MediaKind,
+    d: Map<String, Value>,
+    #[serde(default)]
+    a: Vec<Value>,
+    #[serde(default)]
+    p: Vec<Value>,
+    #[serde(default)]
+    x: Map<String, Value>,
+    n: Option<u64>,
+    i: Option<u64>,
+    s: Option<String>,
+    f: Option<String>,
+    g: Option<String>,
+}
+
+/// Writes the `record` column of `task`, imported with `origin`, into `out`.
+pub(super) fn encode<'a>(
+    task: &'a Task,
+    origin: &ImportOrigin,
+    out: &mut Vec<u8>,
+) -> StoreResult<()> {
+    out.clear();
+    let differs = |value: &'a str, import: &str| (value != import).then_some(value);
+    let record = RecordOut {
+        m: task.media,
+        d: &task.data,
+        a: &task.annotations,
+        p: &task.predictions,
+        x: &task.meta,
+        n: task.origin.line,
+        i: task.origin.index,
+        s: differs(&task.origin.source, &origin.source),
+        f: differs(&task.origin.format, &origin.format),
+        g: differs(&task.origin.plugin, &origin.plugin),
+    };
+    serde_json::to_writer(out, &record)
+        .map_err(|e| StoreError::Database(format!("cannot encode task {}: {e}", task.id)))
+}
+
+/// Rebuilds tasks from their rows, looking up each import's origin once.
+pub(super) struct Origins<'c> {
+    conn: &'c Connection,
+    /// The import last looked up: rows come grouped by import.
+    last: Option<(i64, ImportOrigin)>,
+}
+
+impl<'c> Origins<'c> {
+    pub(super) fn new(conn: &'c Connection) -> Self {
+        Origins { conn, last: None }
+    }
+
+    /// The task in a row of [`TASK_COLUMNS`].
+    pub(super) fn task(&mut self, row: &rusqlite::Row<'_>) -> StoreResult<Task> {
+        let id = match row.get_ref(0).map_err(db_error)? {
+            ValueRef::Blob(bytes) => hex::encode(bytes),
+            ValueRef::Text(text) => String::from_utf8_lossy(text).into_owned(),
+            _ => return Err(unreadable("its id")),
+        };
+        let record: RecordIn = match row.get_ref(3).map_err(db_error)? {
+            ValueRef::Blob(json) | ValueRef::Text(json) => serde_json::from_slice(json)
+                .map_err(|e| StoreError::Database(format!("task {id} is unreadable: {e}")))?,
+            _ => return Err(unreadable("its record")),
+        };
+        let origin = self.origin(row.get(4).map_err(db_error)?)?;
+        Ok(Task {
+            links: extract(&record.d),
+            id,
+            name: row.get(1).map_err(db_error)?,
+            media: record.m,
+            data: record.d,
+            annotations: record.a,
+            predictions: record.p,
+            meta: record.x,
+            origin: Origin {
+                source: record.s.unwrap_or_else(|| origin.source.clone()),
+                line: record.n,
+                index: record.i,
+                format: record.f.unwrap_or_else(|| origin.format.clone()),
+                plugin: record.g.unwrap_or_else(|| origin.plugin.clone()),
+            },
+            explicit_name: row.get(2).map_err(db_error)?,
+        })
+    }
+
+    fn origin(&mut self, import_id: i64) -> StoreResult<&ImportOrigin> {
+        if self.last.as_ref().is_none_or(|(id, _)| *id != import_id) {
+            let origin = import_origin(self.conn, import_id)?;
+            self.last = Some((import_id, origin));
+        }
+        Ok(&self.last.as_ref().expect("looked up above").1)
+    }
+}
+
+/// The origin shared by the tasks of import `import_id`.
+pub(super) fn import_origin(conn: &Connection, import_id: i64) -> StoreResult<ImportOrigin> {
+    conn.query_row(
+        "SELECT source, format, plugin_name || '@' || plugin_version FROM imports WHERE id = ?1",
+        [import_id],
+        |row| {
+            Ok(ImportOrigin {
+                source: row.get(0)?,
+                format: row.get(1)?,
+                plugin: row.get(2)?,
+            })
+        },
+    )
+    .map_err(db_error)
+}
+
+fn unreadable(what: &str) -> StoreError {
+    StoreError::Database(format!("a stored task is unreadable ({what})"))
+}
