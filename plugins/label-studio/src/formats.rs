@@ -17,7 +17,7 @@ use taskport_plugin_sdk::csv::CsvRecords;
 use taskport_plugin_sdk::diag::{error, origin, warning};
 use taskport_plugin_sdk::json::{ElementAt, stream_elements};
 use taskport_plugin_sdk::text::{peek_head, skip_bom};
-use taskport_plugin_sdk::{Emit, Flow, Origin, TaskRecord};
+use taskport_plugin_sdk::{Emit, Flow, Origin, TaskRecord, data_task};
 
 use crate::task::{Element, Read as TaskRead, TaskReader};
 
@@ -222,14 +222,5 @@ fn row_task(columns: &[String], fields: &[&str], at: Origin) -> TaskRecord {
         data.push_str(&serde_json::Value::from(*field).to_string());
     }
     data.push('}');
-    TaskRecord {
-        origin: at,
-        name: None,
-        data,
-        media_key: None,
-        media_kind: None,
-        annotations: None,
-        predictions: None,
-        meta: None,
-    }
+    data_task(data, at)
 }

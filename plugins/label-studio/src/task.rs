@@ -14,7 +14,7 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use taskport_plugin_sdk::diag::{error, warning};
-use taskport_plugin_sdk::{Diagnostic, Origin, TaskRecord};
+use taskport_plugin_sdk::{Diagnostic, Origin, TaskRecord, data_task};
 
 /// A JSON value where a task is expected: an object's entries as raw JSON
 /// text, or the kind of the non-object value.
@@ -173,14 +173,5 @@ fn whole_as_data(
         data.push_str(value.get());
     }
     data.push('}');
-    Ok(TaskRecord {
-        origin: at,
-        name: None,
-        data,
-        media_key: None,
-        media_kind: None,
-        annotations: None,
-        predictions: None,
-        meta: None,
-    })
+    Ok(data_task(data, at))
 }

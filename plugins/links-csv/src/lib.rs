@@ -19,10 +19,9 @@ use std::io::{BufReader, Read};
 use taskport_plugin_sdk::csv::CsvRecords;
 use taskport_plugin_sdk::diag::{error, origin};
 use taskport_plugin_sdk::links::link_task;
-use taskport_plugin_sdk::media::MEDIA_KINDS;
 use taskport_plugin_sdk::text::{head_lines, peek_head, skip_bom};
 use taskport_plugin_sdk::{
-    Converter, Detection, Emit, Flow, FormatInfo, Options, PluginInfo, key_option, key_option_info,
+    Converter, Detection, Emit, Flow, Options, PluginInfo, key_option, link_list_plugin,
 };
 
 use rows::{Header, Layout, read_row};
@@ -38,20 +37,13 @@ pub struct LinksCsv;
 
 impl Converter for LinksCsv {
     fn describe() -> PluginInfo {
-        PluginInfo {
-            name: FORMAT.into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "Supervisely \"Links\" CSV: rows of item_link or item_name,item_link"
-                .into(),
-            formats: vec![FormatInfo {
-                id: FORMAT.into(),
-                title: "Links CSV (Supervisely)".into(),
-                extensions: vec!["csv".into()],
-                media_kinds: MEDIA_KINDS.iter().map(|kind| (*kind).into()).collect(),
-                directory: false,
-            }],
-            options: vec![key_option_info()],
-        }
+        link_list_plugin(
+            FORMAT,
+            env!("CARGO_PKG_VERSION"),
+            "Supervisely \"Links\" CSV: rows of item_link or item_name,item_link",
+            "Links CSV (Supervisely)",
+            "csv",
+        )
     }
 
     fn detect(file_name: &str, head: &[u8]) -> Vec<Detection> {

@@ -17,11 +17,10 @@ use taskport_plugin_sdk::detect::lower;
 use taskport_plugin_sdk::diag::error;
 use taskport_plugin_sdk::json::{JsonHead, sniff_head, stream_elements};
 use taskport_plugin_sdk::links::{is_link_item, link_task, starts_like_link};
-use taskport_plugin_sdk::media::MEDIA_KINDS;
 use taskport_plugin_sdk::text::{extension, skip_bom};
 use taskport_plugin_sdk::{
-    Confidence, Converter, Detection, Emit, FormatInfo, Options, Origin, PluginInfo, key_option,
-    key_option_info,
+    Confidence, Converter, Detection, Emit, Options, Origin, PluginInfo, key_option,
+    link_list_plugin,
 };
 
 use items::read_item;
@@ -34,21 +33,13 @@ pub struct LinksJson;
 
 impl Converter for LinksJson {
     fn describe() -> PluginInfo {
-        PluginInfo {
-            name: FORMAT.into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description:
-                "Supervisely \"Links\" JSON: an array of links, link items or name: link pairs"
-                    .into(),
-            formats: vec![FormatInfo {
-                id: FORMAT.into(),
-                title: "Links JSON (Supervisely)".into(),
-                extensions: vec!["json".into()],
-                media_kinds: MEDIA_KINDS.iter().map(|kind| (*kind).into()).collect(),
-                directory: false,
-            }],
-            options: vec![key_option_info()],
-        }
+        link_list_plugin(
+            FORMAT,
+            env!("CARGO_PKG_VERSION"),
+            "Supervisely \"Links\" JSON: an array of links, link items or name: link pairs",
+            "Links JSON (Supervisely)",
+            "json",
+        )
     }
 
     fn detect(file_name: &str, head: &[u8]) -> Vec<Detection> {

@@ -96,6 +96,48 @@ pub fn key_option_info() -> OptionInfo {
     }
 }
 
+/// What a link converter with a single file format says of itself: plugin
+/// and format share the name `format`, tasks may be of any media kind, and
+/// the `key` option is accepted.
+pub fn link_list_plugin(
+    format: &str,
+    version: &str,
+    description: &str,
+    title: &str,
+    extension: &str,
+) -> PluginInfo {
+    PluginInfo {
+        name: format.into(),
+        version: version.into(),
+        description: description.into(),
+        formats: vec![FormatInfo {
+            id: format.into(),
+            title: title.into(),
+            extensions: vec![extension.into()],
+            media_kinds: media::MEDIA_KINDS
+                .iter()
+                .map(|kind| (*kind).into())
+                .collect(),
+            directory: false,
+        }],
+        options: vec![key_option_info()],
+    }
+}
+
+/// A task whose only content is `data` (JSON object text).
+pub fn data_task(data: String, origin: Origin) -> TaskRecord {
+    TaskRecord {
+        origin,
+        name: None,
+        data,
+        media_key: None,
+        media_kind: None,
+        annotations: None,
+        predictions: None,
+        meta: None,
+    }
+}
+
 /// What a converter plugin implements.
 pub trait Converter {
     /// Name, version, formats and options.

@@ -17,11 +17,10 @@ use std::io::{BufRead, BufReader, Read};
 use taskport_plugin_sdk::detect::{detection, lower};
 use taskport_plugin_sdk::diag::{error, origin};
 use taskport_plugin_sdk::links::link_task;
-use taskport_plugin_sdk::media::MEDIA_KINDS;
 use taskport_plugin_sdk::text::{DETECT_HEAD, extension, head_lines, skip_bom};
 use taskport_plugin_sdk::{
-    Confidence, Converter, Detection, Emit, Flow, FormatInfo, Options, Origin, PluginInfo,
-    TaskRecord, key_option, key_option_info, links,
+    Confidence, Converter, Detection, Emit, Flow, Options, Origin, PluginInfo, TaskRecord,
+    key_option, link_list_plugin, links,
 };
 
 use lines::{Line, classify};
@@ -37,19 +36,13 @@ pub struct Txt;
 
 impl Converter for Txt {
     fn describe() -> PluginInfo {
-        PluginInfo {
-            name: FORMAT.into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "TXT: one link, name and link, or text per line".into(),
-            formats: vec![FormatInfo {
-                id: FORMAT.into(),
-                title: "Text lines (links or texts)".into(),
-                extensions: vec!["txt".into()],
-                media_kinds: MEDIA_KINDS.iter().map(|kind| (*kind).into()).collect(),
-                directory: false,
-            }],
-            options: vec![key_option_info()],
-        }
+        link_list_plugin(
+            FORMAT,
+            env!("CARGO_PKG_VERSION"),
+            "TXT: one link, name and link, or text per line",
+            "Text lines (links or texts)",
+            "txt",
+        )
     }
 
     fn detect(file_name: &str, head: &[u8]) -> Vec<Detection> {
