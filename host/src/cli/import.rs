@@ -1,7 +1,6 @@
 //! `taskport import`.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -178,9 +177,13 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         Box::new(cli.open_store()?)
     };
 
-    let mut errors_file = args.errors.as_ref().map(|path| create(path)).transpose()?;
+    let mut errors_file = args
+        .errors
+        .as_ref()
+        .map(|path| super::create_output(path))
+        .transpose()?;
     let mut out = match (&args.out, args.dry_run) {
-        (Some(path), _) => Some(create(path)?),
+        (Some(path), _) => Some(super::create_output(path)?),
         (None, true) => Some(Box::new(SampleWriter::new(DRY_RUN_SAMPLES)) as Box<dyn Write>),
         (None, false) => None,
     };
@@ -214,15 +217,6 @@ fn default_dataset(source: &Source) -> String {
             .filter(|stem| !stem.is_empty())
             .unwrap_or_else(|| "default".into()),
     }
-}
-
-/// A buffered file, or standard output for `-`.
-fn create(path: &PathBuf) -> anyhow::Result<Box<dyn Write>> {
-    if path.as_os_str() == "-" {
-        return Ok(Box::new(BufWriter::new(io::stdout().lock())));
-    }
-    let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    Ok(Box::new(BufWriter::new(file)))
 }
 
 /// Prints the first few tasks of a dry run, pretty, to standard output.

@@ -1,12 +1,10 @@
 //! Commands that read: `formats`, `detect`, `datasets`, `imports`, `tasks`,
 //! `export`.
 
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 
 use super::Cli;
@@ -173,12 +171,7 @@ pub fn tasks(cli: &Cli, args: &TasksArgs) -> anyhow::Result<ExitCode> {
 /// `taskport export DATASET --format label-studio|jsonl`.
 pub fn export(cli: &Cli, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let store = cli.open_store()?;
-    let mut out: Box<dyn Write> = match &args.out {
-        Some(path) => Box::new(BufWriter::new(
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
-        )),
-        None => Box::new(BufWriter::new(io::stdout().lock())),
-    };
+    let mut out = super::create_output(args.out.as_deref().unwrap_or(Path::new("-")))?;
     match args.format {
         ExportFormat::Jsonl => {
             store.tasks(&args.dataset, None, &mut |task| {

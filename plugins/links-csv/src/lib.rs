@@ -19,9 +19,9 @@ use std::io::{BufReader, Read};
 use taskport_plugin_sdk::csv::CsvRecords;
 use taskport_plugin_sdk::diag::{error, origin};
 use taskport_plugin_sdk::links::link_task;
-use taskport_plugin_sdk::text::{head_lines, peek_head, skip_bom};
+use taskport_plugin_sdk::text::{head_lines, peek_head};
 use taskport_plugin_sdk::{
-    Converter, Detection, Emit, Flow, Options, PluginInfo, key_option, link_list_plugin,
+    Converter, Detection, Emit, Flow, Options, PluginInfo, link_list_plugin, open_link_list,
 };
 
 use rows::{Header, Layout, read_row};
@@ -57,11 +57,7 @@ impl Converter for LinksCsv {
         input: &mut dyn Read,
         out: &mut dyn Emit,
     ) -> Result<(), String> {
-        if format != FORMAT {
-            return Err(format!("unknown format `{format}`"));
-        }
-        let key = key_option(options)?;
-        let (input, bom) = skip_bom(input).map_err(|e| format!("cannot read input: {e}"))?;
+        let (key, input, bom) = open_link_list(format, FORMAT, options, input)?;
         let (head, input) =
             peek_head(input, SNIFF_BYTES).map_err(|e| format!("cannot read input: {e}"))?;
         let lines = head_lines(&head, head.len() == SNIFF_BYTES);

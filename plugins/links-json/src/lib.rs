@@ -17,10 +17,10 @@ use taskport_plugin_sdk::detect::lower;
 use taskport_plugin_sdk::diag::error;
 use taskport_plugin_sdk::json::{JsonHead, sniff_head, stream_elements};
 use taskport_plugin_sdk::links::{is_link_item, link_task, starts_like_link};
-use taskport_plugin_sdk::text::{extension, skip_bom};
+use taskport_plugin_sdk::text::extension;
 use taskport_plugin_sdk::{
-    Confidence, Converter, Detection, Emit, Options, Origin, PluginInfo, key_option,
-    link_list_plugin,
+    Confidence, Converter, Detection, Emit, Options, Origin, PluginInfo, link_list_plugin,
+    open_link_list,
 };
 
 use items::read_item;
@@ -53,11 +53,7 @@ impl Converter for LinksJson {
         input: &mut dyn Read,
         out: &mut dyn Emit,
     ) -> Result<(), String> {
-        if format != FORMAT {
-            return Err(format!("unknown format `{format}`"));
-        }
-        let key = key_option(options)?;
-        let (input, bom) = skip_bom(input).map_err(|e| format!("cannot read input: {e}"))?;
+        let (key, input, bom) = open_link_list(format, FORMAT, options, input)?;
         stream_elements::<Value, _>(input, bom, false, |element, at| {
             let at = Origin {
                 line: Some(at.line),

@@ -85,6 +85,23 @@ pub fn key_option(options: &Options) -> Result<Option<&str>, String> {
     }
 }
 
+/// What every link-list converter does first: checks that `format` is
+/// `expected`, reads the `key` option and skips a byte-order mark. Returns
+/// the key, the input from its first character, and the bytes skipped.
+pub fn open_link_list<'a, R: std::io::Read>(
+    format: &str,
+    expected: &str,
+    options: &'a Options,
+    input: R,
+) -> Result<(Option<&'a str>, text::Replayed<R>, u64), String> {
+    if format != expected {
+        return Err(format!("unknown format `{format}`"));
+    }
+    let key = key_option(options)?;
+    let (input, bom) = text::skip_bom(input).map_err(|e| format!("cannot read input: {e}"))?;
+    Ok((key, input, bom))
+}
+
 /// The description of the `key` option shared by the link converters.
 pub fn key_option_info() -> OptionInfo {
     OptionInfo {

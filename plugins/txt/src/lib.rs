@@ -17,10 +17,10 @@ use std::io::{BufRead, BufReader, Read};
 use taskport_plugin_sdk::detect::{detection, lower};
 use taskport_plugin_sdk::diag::{error, origin};
 use taskport_plugin_sdk::links::link_task;
-use taskport_plugin_sdk::text::{DETECT_HEAD, extension, head_lines, skip_bom};
+use taskport_plugin_sdk::text::{DETECT_HEAD, extension, head_lines};
 use taskport_plugin_sdk::{
     Confidence, Converter, Detection, Emit, Flow, Options, Origin, PluginInfo, TaskRecord,
-    key_option, link_list_plugin, links,
+    link_list_plugin, links, open_link_list,
 };
 
 use lines::{Line, classify};
@@ -56,11 +56,7 @@ impl Converter for Txt {
         input: &mut dyn Read,
         out: &mut dyn Emit,
     ) -> Result<(), String> {
-        if format != FORMAT {
-            return Err(format!("unknown format `{format}`"));
-        }
-        let key = key_option(options)?;
-        let (input, bom) = skip_bom(input).map_err(|e| format!("cannot read input: {e}"))?;
+        let (key, input, bom) = open_link_list(format, FORMAT, options, input)?;
         let mut input = BufReader::new(input);
         let mut bytes = Vec::new();
         let (mut number, mut offset) = (0, bom);
