@@ -141,10 +141,15 @@ pub fn run(
     let mut consume = |batch: Batch| -> bool {
         let step = tally.absorb(batch, &normalizer, session.as_mut());
         if let Some(report) = progress.as_deref_mut() {
+            let stored = session.stored();
             report(&ProgressUpdate {
                 bytes_read: bytes_read.load(std::sync::atomic::Ordering::Relaxed),
                 total_bytes,
-                counts: tally.counts,
+                counts: ImportCounts {
+                    added: stored.added,
+                    duplicates: stored.duplicates,
+                    ..tally.counts
+                },
             });
         }
         match step {
@@ -160,6 +165,15 @@ pub fn run(
         session.rollback(None)?;
         return Err(error);
     }
+    let stored = match session.flush() {
+        Ok(stored) => stored,
+        Err(error) => {
+            session.rollback(None)?;
+            return Err(error.into());
+        }
+    };
+    tally.counts.added = stored.added;
+    tally.counts.duplicates = stored.duplicates;
     let mut report = ImportReport {
         source: source_name,
         dataset: options.dataset.clone(),
@@ -287,11 +301,7 @@ impl<'a> Tally<'a> {
             match normalizer.normalize(raw) {
                 Ok(task) => {
                     self.counts.converted += 1;
-                    if session.add_task(&task)? {
-                        self.counts.added += 1;
-                    } else {
-                        self.counts.duplicates += 1;
-                    }
+                    session.add_task(&task)?;
                 }
                 Err(diagnostic) => self.diagnostic(&diagnostic, session)?,
             }

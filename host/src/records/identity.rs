@@ -47,9 +47,10 @@ pub fn task_id(key: DedupeKey, main_link: Option<&Link>, data: &Map<String, Valu
             hash_object(&mut hasher, data);
         }
     }
-    let mut id = hex::encode(hasher.finalize());
-    id.truncate(ID_HEX_LEN);
-    id
+    let digest = hasher.finalize();
+    let mut id = [0; ID_HEX_LEN];
+    hex::encode_to_slice(&digest[..ID_HEX_LEN / 2], &mut id).expect("the buffer fits the digest");
+    String::from_utf8(id.to_vec()).expect("hex digits are ASCII")
 }
 
 /// The canonical text of a link, as described in the module docs.

@@ -97,20 +97,23 @@ impl LoadedPlugin {
         let plugin_input = PluginInput::new(input, request.bytes_read.clone());
         let plugin_sink = PluginSink::new(sender, stop.clone());
         std::thread::scope(|scope| {
-            let worker = scope.spawn(|| {
-                self.call_with_stats(&request.limits, |bindings, store| {
-                    let input = store.data_mut().table.push(plugin_input)?;
-                    let sink = store.data_mut().table.push(plugin_sink)?;
-                    bindings.taskport_plugin_converter().call_convert(
-                        store,
-                        request.format,
-                        request.options,
-                        request.source_name,
-                        input,
-                        sink,
-                    )
+            let worker = std::thread::Builder::new()
+                .name("taskport-plugin".into())
+                .spawn_scoped(scope, || {
+                    self.call_with_stats(&request.limits, |bindings, store| {
+                        let input = store.data_mut().table.push(plugin_input)?;
+                        let sink = store.data_mut().table.push(plugin_sink)?;
+                        bindings.taskport_plugin_converter().call_convert(
+                            store,
+                            request.format,
+                            request.options,
+                            request.source_name,
+                            input,
+                            sink,
+                        )
+                    })
                 })
-            });
+                .map_err(|e| self.crashed(&format!("cannot start its thread: {e}")))?;
             for batch in receiver {
                 if !stop.load(Ordering::Relaxed) && !consume(batch) {
                     stop.store(true, Ordering::Relaxed);

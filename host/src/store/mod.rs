@@ -151,11 +151,34 @@ pub trait TaskStore {
     fn diagnostics(&self, import_id: i64) -> StoreResult<Vec<Diagnostic>>;
 }
 
+/// How many of the tasks given to an import were stored so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoredCounts {
+    /// Tasks newly stored.
+    pub added: u64,
+    /// Tasks skipped because their id was already in the dataset (or earlier
+    /// in this import).
+    pub duplicates: u64,
+}
+
 /// One import in progress: a transaction.
+///
+/// Tasks may be stored in the background while the caller prepares the next
+/// ones: [`ImportSession::add_task`] only queues, [`ImportSession::stored`]
+/// tells how far storing has come, and [`ImportSession::flush`] waits for it
+/// to catch up.
 pub trait ImportSession {
-    /// Adds a task; `false` when its id is already in the dataset (a duplicate,
-    /// which is not stored again).
-    fn add_task(&mut self, task: &Task) -> StoreResult<bool>;
+    /// Queues a task. Tasks are stored in the order given; a task whose id is
+    /// already in the dataset (or earlier in this import) is a duplicate and
+    /// is not stored again. A storing error from an earlier task may surface
+    /// here.
+    fn add_task(&mut self, task: &Task) -> StoreResult<()>;
+
+    /// What has been stored so far; it may lag behind the tasks queued.
+    fn stored(&self) -> StoredCounts;
+
+    /// Stores every queued task; returns the final counts.
+    fn flush(&mut self) -> StoreResult<StoredCounts>;
 
     /// Records a diagnostic of this import.
     fn add_diagnostic(&mut self, diagnostic: &Diagnostic) -> StoreResult<()>;
@@ -166,7 +189,10 @@ pub trait ImportSession {
 
     /// Streams the tasks this import added, in the order they were added,
     /// with their final names.
-    fn added_tasks(&self, visit: &mut dyn FnMut(Task) -> anyhow::Result<()>) -> anyhow::Result<()>;
+    fn added_tasks(
+        &mut self,
+        visit: &mut dyn FnMut(Task) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()>;
 
     /// Makes the import durable with its counts; returns its id.
     fn commit(self: Box<Self>, counts: ImportCounts) -> StoreResult<i64>;

@@ -12,12 +12,13 @@
 //!   another process, and see it only once it commits; two imports into one
 //!   store run one after the other (the second waits up to
 //!   [`BUSY_TIMEOUT`]).
-//! - Tasks are rows keyed by `seq` (the import order) with a unique index on
-//!   `(dataset_id, id)` for deduplication and an index on
-//!   `(dataset_id, name)` for collision checks. An import holds the write
-//!   lock, so its tasks are one contiguous `seq` range, kept on its history
-//!   row: a dataset is listed by scanning its imports' ranges in order.
-//!   The row holds only what cannot be recomputed (see [`record`]).
+//! - Tasks are rows keyed by `seq` (the import order), with no index of
+//!   their own: `task_ids` (keyed by dataset and id) deduplicates and
+//!   `task_names` (keyed by dataset and name) finds name collisions. Both are
+//!   written in sorted batches by the import's [`writer`] thread. An import
+//!   holds the write lock, so its tasks are one `seq` range, kept on its
+//!   history row: a dataset is listed by scanning its imports' ranges in
+//!   order. The row holds only what cannot be recomputed (see [`record`]).
 
 mod names;
 mod record;
@@ -25,8 +26,9 @@ mod schema;
 mod session;
 #[cfg(test)]
 mod tests;
+mod writer;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
@@ -54,6 +56,7 @@ const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 /// A task store in a SQLite database file.
 pub struct SqliteStore {
+    path: PathBuf,
     conn: Connection,
 }
 
@@ -65,14 +68,11 @@ impl SqliteStore {
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| open_error(&shown, e))?;
         schema::check_and_migrate(&conn, &shown)?;
-        conn.execute_batch(&format!(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = NORMAL;
-             PRAGMA cache_size = -{CACHE_KIB};
-             PRAGMA journal_size_limit = 67108864;"
-        ))
-        .map_err(|e| open_error(&shown, e))?;
-        Ok(SqliteStore { conn })
+        configure(&conn).map_err(|e| open_error(&shown, e))?;
+        Ok(SqliteStore {
+            path: path.to_path_buf(),
+            conn,
+        })
     }
 
     fn dataset_id(&self, dataset: &str) -> StoreResult<i64> {
@@ -88,9 +88,29 @@ impl SqliteStore {
     }
 }
 
+/// Another connection to the (already migrated) store at `path`.
+fn connect(path: &Path) -> StoreResult<Connection> {
+    let shown = path.display().to_string();
+    let conn = Connection::open(path).map_err(|e| open_error(&shown, e))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| open_error(&shown, e))?;
+    configure(&conn).map_err(|e| open_error(&shown, e))?;
+    Ok(conn)
+}
+
+/// Journal, durability and cache settings of every connection.
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA cache_size = -{CACHE_KIB};
+         PRAGMA journal_size_limit = 67108864;"
+    ))
+}
+
 impl TaskStore for SqliteStore {
     fn begin_import(&mut self, import: NewImport) -> StoreResult<Box<dyn ImportSession + '_>> {
-        Ok(Box::new(session::SqliteImport::begin(&self.conn, import)?))
+        Ok(Box::new(session::SqliteImport::begin(&self.path, import)?))
     }
 
     fn datasets(&self) -> StoreResult<Vec<DatasetSummary>> {
@@ -98,7 +118,7 @@ impl TaskStore for SqliteStore {
             .conn
             .prepare(
                 "SELECT d.name,
-                        (SELECT count(*) FROM tasks t WHERE t.dataset_id = d.id),
+                        (SELECT count(*) FROM task_ids t WHERE t.dataset_id = d.id),
                         (SELECT count(*) FROM imports i WHERE i.dataset = d.name),
                         d.created_at
                  FROM datasets d ORDER BY d.name",

@@ -1,8 +1,8 @@
 //! Name collisions within a dataset, settled in SQL.
 //!
 //! Only the rows of this import whose name is held by another task of the
-//! dataset are loaded; every other check goes through the index on
-//! `(dataset_id, name)`, so memory does not grow with the dataset.
+//! dataset are loaded; every other check goes through `task_names`, keyed by
+//! `(dataset_id, name, seq)`, so memory does not grow with the dataset.
 //!
 //! Rules: tasks of earlier imports keep their names. Within this import the
 //! colliding tasks are settled explicit names first, then derived ones, each
@@ -54,20 +54,23 @@ fn colliding_rows(
         .map_err(db_error)?
         .exists([dataset])
         .map_err(db_error)?;
-    // Into a new dataset, one ordered pass over the name index finds the
-    // repeated names faster than a lookup per task; into a dataset with
-    // earlier tasks, the lookups keep the work proportional to the import.
+    // Into a new dataset, one ordered pass over its names finds the repeated
+    // ones faster than a lookup per task; into a dataset with earlier tasks,
+    // the lookups keep the work proportional to the import.
     let sql = if earlier_tasks {
         "SELECT t.seq, t.name FROM tasks t
          WHERE t.seq >= ?1 AND EXISTS (
-             SELECT 1 FROM tasks o
+             SELECT 1 FROM task_names o
              WHERE o.dataset_id = ?2 AND o.name = t.name AND o.seq <> t.seq)
          ORDER BY t.explicit_name DESC, t.seq"
     } else {
         "SELECT t.seq, t.name FROM tasks t
-         WHERE t.dataset_id = ?2 AND t.seq >= ?1 AND t.name IN (
-             SELECT name FROM tasks WHERE dataset_id = ?2
-             GROUP BY name HAVING count(*) > 1)
+         WHERE t.seq IN (
+             SELECT n.seq FROM task_names n
+             WHERE n.dataset_id = ?2 AND n.name IN (
+                 SELECT name FROM task_names WHERE dataset_id = ?2
+                 GROUP BY name HAVING count(*) > 1))
+         AND t.seq >= ?1
          ORDER BY t.explicit_name DESC, t.seq"
     };
     let mut stmt = conn.prepare(sql).map_err(db_error)?;
@@ -87,14 +90,19 @@ fn rename(
 ) -> StoreResult<u64> {
     let mut held_earlier = conn
         .prepare_cached(
-            "SELECT 1 FROM tasks WHERE dataset_id = ?1 AND name = ?2 AND seq < ?3 LIMIT 1",
+            "SELECT 1 FROM task_names WHERE dataset_id = ?1 AND name = ?2 AND seq < ?3 LIMIT 1",
         )
         .map_err(db_error)?;
     let mut taken = conn
-        .prepare_cached("SELECT 1 FROM tasks WHERE dataset_id = ?1 AND name = ?2 LIMIT 1")
+        .prepare_cached("SELECT 1 FROM task_names WHERE dataset_id = ?1 AND name = ?2 LIMIT 1")
         .map_err(db_error)?;
     let mut update = conn
         .prepare_cached("UPDATE tasks SET name = ?2 WHERE seq = ?1")
+        .map_err(db_error)?;
+    let mut update_index = conn
+        .prepare_cached(
+            "UPDATE task_names SET name = ?4 WHERE dataset_id = ?1 AND name = ?2 AND seq = ?3",
+        )
         .map_err(db_error)?;
     // Names kept by settled tasks of this import.
     let mut kept: HashSet<String> = HashSet::new();
@@ -123,6 +131,9 @@ fn rename(
             }
         };
         update.execute(params![seq, new_name]).map_err(db_error)?;
+        update_index
+            .execute(params![dataset_id, name, seq, new_name])
+            .map_err(db_error)?;
         next_suffix.insert(name, n);
         renamed += 1;
     }
@@ -143,7 +154,7 @@ fn collision_error(
         .expect("colliding rows are not empty");
     let holder: i64 = conn
         .query_row(
-            "SELECT min(seq) FROM tasks WHERE dataset_id = ?1 AND name = ?2 AND seq <> ?3",
+            "SELECT min(seq) FROM task_names WHERE dataset_id = ?1 AND name = ?2 AND seq <> ?3",
             params![dataset_id, name, seq],
             |row| row.get(0),
         )

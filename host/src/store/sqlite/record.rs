@@ -25,27 +25,46 @@ pub(super) const TASK_COLUMNS: &str = "t.id, t.name, t.explicit_name, t.record, 
 /// Length of a task id in hex digits when it is kept as bytes.
 const HEX_ID_LEN: usize = 32;
 
-/// A task id as bound to SQL.
-pub(super) enum StoredId<'a> {
+/// A task id as stored. Ordered as SQLite orders the stored values among
+/// themselves, so that sorting a batch by it sorts the id index's inserts.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum StoredId {
+    /// Any id that is not 32 lowercase hex digits (SQLite sorts text first).
+    Text(String),
+    /// A 32-digit lowercase hex id, as its 16 bytes.
     Bytes([u8; HEX_ID_LEN / 2]),
-    Text(&'a str),
 }
 
-impl<'a> StoredId<'a> {
+impl StoredId {
     /// The stored form of `id`.
-    pub(super) fn new(id: &'a str) -> Self {
-        let lowercase_hex =
-            id.len() == HEX_ID_LEN && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-        let mut bytes = [0; HEX_ID_LEN / 2];
-        if lowercase_hex && hex::decode_to_slice(id, &mut bytes).is_ok() {
-            StoredId::Bytes(bytes)
-        } else {
-            StoredId::Text(id)
+    pub(super) fn new(id: &str) -> Self {
+        match lowercase_hex_bytes(id) {
+            Some(bytes) => StoredId::Bytes(bytes),
+            None => StoredId::Text(id.to_string()),
         }
     }
 }
 
-impl ToSql for StoredId<'_> {
+/// The 16 bytes of a 32-digit lowercase hex id (what the normalizer makes);
+/// `None` for any other id, uppercase hex included, which is kept as text.
+fn lowercase_hex_bytes(id: &str) -> Option<[u8; HEX_ID_LEN / 2]> {
+    let digit = |d: u8| match d {
+        b'0'..=b'9' => Some(d - b'0'),
+        b'a'..=b'f' => Some(d - b'a' + 10),
+        _ => None,
+    };
+    let digits = id.as_bytes();
+    if digits.len() != HEX_ID_LEN {
+        return None;
+    }
+    let mut bytes = [0; HEX_ID_LEN / 2];
+    for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+        *byte = (digit(pair[0])? << 4) | digit(pair[1])?;
+    }
+    Some(bytes)
+}
+
+impl ToSql for StoredId {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         Ok(ToSqlOutput::Borrowed(match self {
             StoredId::Bytes(bytes) => ValueRef::Blob(bytes),
@@ -106,13 +125,12 @@ struct RecordIn {
     g: Option<String>,
 }
 
-/// Writes the `record` column of `task`, imported with `origin`, into `out`.
+/// Appends the `record` column of `task`, imported with `origin`, to `out`.
 pub(super) fn encode<'a>(
     task: &'a Task,
     origin: &ImportOrigin,
     out: &mut Vec<u8>,
 ) -> StoreResult<()> {
-    out.clear();
     let differs = |value: &'a str, import: &str| (value != import).then_some(value);
     let record = RecordOut {
         m: task.media,
@@ -145,7 +163,7 @@ impl<'c> Origins<'c> {
     /// The task in a row of [`TASK_COLUMNS`].
     pub(super) fn task(&mut self, row: &rusqlite::Row<'_>) -> StoreResult<Task> {
         let id = match row.get_ref(0).map_err(db_error)? {
-            ValueRef::Blob(bytes) => hex::encode(bytes),
+            ValueRef::Blob(bytes) => hex_id(bytes)?,
             ValueRef::Text(text) => String::from_utf8_lossy(text).into_owned(),
             _ => return Err(unreadable("its id")),
         };
@@ -198,6 +216,13 @@ pub(super) fn import_origin(conn: &Connection, import_id: i64) -> StoreResult<Im
         },
     )
     .map_err(db_error)
+}
+
+/// The 32 hex digits of a 16-byte stored id.
+fn hex_id(bytes: &[u8]) -> StoreResult<String> {
+    let mut digits = [0; HEX_ID_LEN];
+    hex::encode_to_slice(bytes, &mut digits).map_err(|_| unreadable("its id"))?;
+    String::from_utf8(digits.to_vec()).map_err(|_| unreadable("its id"))
 }
 
 fn unreadable(what: &str) -> StoreError {

@@ -14,7 +14,7 @@ use crate::store::{StoreError, StoreResult};
 const APPLICATION_ID: i64 = 0x7473_6b70;
 
 /// Migrations in order; migration `i` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     // 1: datasets, imports, tasks, diagnostics. `first_seq`/`last_seq` are
     // the range of a completed import's tasks (NULL when it added none).
     "CREATE TABLE datasets (
@@ -66,6 +66,26 @@ const MIGRATIONS: &[&str] = &[
         message TEXT NOT NULL,
         PRIMARY KEY (import_id, seq)
     ) WITHOUT ROWID;",
+    // 2: the dedupe and name indexes become tables of their own, written in
+    // sorted batches instead of a row at a time with each task.
+    "CREATE TABLE task_ids (
+        dataset_id INTEGER NOT NULL,
+        id BLOB NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (dataset_id, id)
+    ) WITHOUT ROWID;
+    INSERT INTO task_ids (dataset_id, id, seq)
+        SELECT dataset_id, id, seq FROM tasks ORDER BY dataset_id, id;
+    CREATE TABLE task_names (
+        dataset_id INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (dataset_id, name, seq)
+    ) WITHOUT ROWID;
+    INSERT INTO task_names (dataset_id, name, seq)
+        SELECT dataset_id, name, seq FROM tasks ORDER BY dataset_id, name, seq;
+    DROP INDEX tasks_id;
+    DROP INDEX tasks_name;",
 ];
 
 /// The schema version this build writes.

@@ -1,138 +1,216 @@
-//! One import: a single `BEGIN IMMEDIATE` transaction from start to commit.
+//! One import: a single `BEGIN IMMEDIATE` transaction from start to commit,
+//! on a connection of its own so that a [`Writer`] thread can insert the
+//! tasks while the importing thread prepares the next ones.
 
-use rusqlite::{Connection, Statement, params};
+use std::path::{Path, PathBuf};
 
-use super::record::{self, ImportOrigin, Origins, StoredId, TASK_COLUMNS};
-use super::{MAX_STORED_DIAGNOSTICS, NOW, db_error, names, severity_str};
+use rusqlite::{Connection, params};
+
+use super::record::{ImportOrigin, Origins, TASK_COLUMNS};
+use super::writer::{BATCH_TASKS, Target, TaskBatch, Writer, Written};
+use super::{MAX_STORED_DIAGNOSTICS, NOW, connect, db_error, names, severity_str};
 use crate::records::{Diagnostic, Task};
 use crate::store::{
     ImportCounts, ImportSession, ImportStatus, NamePolicy, NewImport, StoreError, StoreResult,
+    StoredCounts,
 };
 
 /// An import in progress. Dropped without [`ImportSession::commit`], it
 /// rolls back.
-pub(super) struct SqliteImport<'a> {
-    conn: &'a Connection,
-    insert: Statement<'a>,
+pub(super) struct SqliteImport {
+    /// The store file, to record a failed import even after a crashed
+    /// writer took the connection down.
+    path: PathBuf,
+    /// The import's connection while no writer holds it; `None` also after
+    /// a writer crashed (closing the connection rolled the import back).
+    conn: Option<Connection>,
+    /// The writer inserting queued batches, once tasks have come.
+    writer: Option<Writer>,
+    /// Tasks queued and not yet handed to the writer.
+    pending: TaskBatch,
+    /// What the last writer wrote.
+    written: Written,
     import: NewImport,
-    import_id: i64,
-    dataset_id: i64,
+    target: Target,
     /// Tasks of this import are exactly those with `seq >= first_seq`: the
     /// transaction holds the write lock, so nothing else inserts meanwhile.
     first_seq: i64,
-    /// `seq` of the last task added so far.
-    last_seq: Option<i64>,
     /// What every task of this import shares, left out of its record.
     origin: ImportOrigin,
     started_at: String,
     /// The first [`MAX_STORED_DIAGNOSTICS`], kept so that a failed import can
     /// still be recorded after its transaction is rolled back.
     diagnostics: Vec<Diagnostic>,
-    /// Reused buffer for the JSON record.
-    record: Vec<u8>,
     /// The transaction is still open.
     open: bool,
 }
 
-impl<'a> SqliteImport<'a> {
-    /// Opens the transaction, creates the dataset if needed and the import's
-    /// history row.
-    pub(super) fn begin(conn: &'a Connection, import: NewImport) -> StoreResult<Self> {
+impl SqliteImport {
+    /// Opens a connection to the store at `path` and the transaction,
+    /// creates the dataset if needed and the import's history row.
+    pub(super) fn begin(path: &Path, import: NewImport) -> StoreResult<Self> {
+        let conn = connect(path)?;
         conn.execute_batch("BEGIN IMMEDIATE").map_err(db_error)?;
-        let started = Self::start(conn, import);
-        if started.is_err() {
-            let _ = conn.execute_batch("ROLLBACK");
+        match start(&conn, &import) {
+            Ok(started) => Ok(SqliteImport {
+                path: path.to_path_buf(),
+                conn: Some(conn),
+                writer: None,
+                pending: TaskBatch::default(),
+                written: Written::starting_at(started.first_seq),
+                origin: ImportOrigin {
+                    source: import.source.clone(),
+                    format: import.format.clone(),
+                    plugin: format!("{}@{}", import.plugin_name, import.plugin_version),
+                },
+                import,
+                target: started.target,
+                first_seq: started.first_seq,
+                started_at: started.started_at,
+                diagnostics: Vec::new(),
+                open: true,
+            }),
+            Err(error) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(error)
+            }
         }
-        started
     }
 
-    fn start(conn: &'a Connection, import: NewImport) -> StoreResult<Self> {
-        let started_at: String = conn
-            .query_row(&format!("SELECT {NOW}"), [], |row| row.get(0))
-            .map_err(db_error)?;
-        conn.execute(
-            "INSERT OR IGNORE INTO datasets (name, created_at) VALUES (?1, ?2)",
-            params![import.dataset, started_at],
-        )
-        .map_err(db_error)?;
-        let dataset_id: i64 = conn
-            .query_row(
-                "SELECT id FROM datasets WHERE name = ?1",
-                [&import.dataset],
-                |row| row.get(0),
-            )
-            .map_err(db_error)?;
-        let import_id = insert_import(conn, &import, &started_at)?;
-        let first_seq: i64 = conn
-            .query_row("SELECT coalesce(max(seq), 0) + 1 FROM tasks", [], |row| {
-                row.get(0)
-            })
-            .map_err(db_error)?;
-        let insert = conn
-            .prepare(
-                "INSERT OR IGNORE INTO tasks (dataset_id, id, import_id, name, explicit_name, record)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .map_err(db_error)?;
-        let origin = ImportOrigin {
-            source: import.source.clone(),
-            format: import.format.clone(),
-            plugin: format!("{}@{}", import.plugin_name, import.plugin_version),
-        };
-        Ok(SqliteImport {
-            conn,
-            insert,
-            import,
-            import_id,
-            dataset_id,
-            first_seq,
-            last_seq: None,
-            origin,
-            started_at,
-            diagnostics: Vec::new(),
-            record: Vec::with_capacity(1024),
-            open: true,
-        })
+    /// Hands the queued tasks to the writer, starting one if needed.
+    fn send_pending(&mut self) -> StoreResult<()> {
+        if self.pending.len() == 0 {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.pending);
+        if self.writer.is_none() {
+            let conn = self.conn.take().ok_or_else(conn_lost)?;
+            self.writer = Some(Writer::start(conn, self.target, self.written)?);
+        }
+        let writer = self.writer.as_ref().expect("started above");
+        if writer.send(batch) {
+            return Ok(());
+        }
+        // The writer stopped on an error: settling returns it.
+        self.settle()?;
+        Err(StoreError::Database("the store writer stopped".into()))
+    }
+
+    /// Waits for the writer, if one runs, and takes the connection back.
+    fn settle(&mut self) -> StoreResult<()> {
+        if let Some(writer) = self.writer.take() {
+            let (conn, written) = writer.finish();
+            self.conn = conn;
+            self.written = written?;
+        }
+        Ok(())
+    }
+
+    /// Stores every queued task and returns the connection.
+    fn flushed(&mut self) -> StoreResult<&Connection> {
+        self.send_pending()?;
+        self.settle()?;
+        self.conn.as_ref().ok_or_else(conn_lost)
     }
 
     /// Ends the transaction: commits, or rolls back if committing fails.
     fn finish(&mut self, counts: ImportCounts) -> StoreResult<()> {
+        self.flushed()?;
+        let range = self.written.last_seq.map(|last| (self.first_seq, last));
+        let conn = self.conn.as_ref().ok_or_else(conn_lost)?;
         let written = finish_import(
-            self.conn,
-            self.import_id,
+            conn,
+            self.target.import_id,
             ImportStatus::Completed,
             counts,
-            self.last_seq.map(|last| (self.first_seq, last)),
+            range,
             &self.diagnostics,
         )
-        .and_then(|()| self.conn.execute_batch("COMMIT").map_err(db_error));
+        .and_then(|()| conn.execute_batch("COMMIT").map_err(db_error));
         if written.is_err() {
-            let _ = self.conn.execute_batch("ROLLBACK");
+            let _ = conn.execute_batch("ROLLBACK");
         }
         self.open = false;
         written
     }
+
+    /// Rolls the transaction back, if it is still open.
+    fn abandon(&mut self) {
+        if !self.open {
+            return;
+        }
+        self.open = false;
+        self.pending = TaskBatch::default();
+        let _ = self.settle();
+        if let Some(conn) = &self.conn {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+    }
 }
 
-impl ImportSession for SqliteImport<'_> {
-    fn add_task(&mut self, task: &Task) -> StoreResult<bool> {
-        record::encode(task, &self.origin, &mut self.record)?;
-        let inserted = self
-            .insert
-            .execute(params![
-                self.dataset_id,
-                StoredId::new(&task.id),
-                self.import_id,
-                task.name,
-                task.explicit_name,
-                self.record
-            ])
-            .map_err(db_error)?
-            == 1;
-        if inserted {
-            self.last_seq = Some(self.conn.last_insert_rowid());
+/// What [`start`] set up.
+struct Started {
+    target: Target,
+    first_seq: i64,
+    started_at: String,
+}
+
+/// Creates the dataset if needed and the import's history row.
+fn start(conn: &Connection, import: &NewImport) -> StoreResult<Started> {
+    let started_at: String = conn
+        .query_row(&format!("SELECT {NOW}"), [], |row| row.get(0))
+        .map_err(db_error)?;
+    conn.execute(
+        "INSERT OR IGNORE INTO datasets (name, created_at) VALUES (?1, ?2)",
+        params![import.dataset, started_at],
+    )
+    .map_err(db_error)?;
+    let dataset_id: i64 = conn
+        .query_row(
+            "SELECT id FROM datasets WHERE name = ?1",
+            [&import.dataset],
+            |row| row.get(0),
+        )
+        .map_err(db_error)?;
+    let import_id = insert_import(conn, import, &started_at)?;
+    let first_seq: i64 = conn
+        .query_row("SELECT coalesce(max(seq), 0) + 1 FROM tasks", [], |row| {
+            row.get(0)
+        })
+        .map_err(db_error)?;
+    Ok(Started {
+        target: Target {
+            dataset_id,
+            import_id,
+        },
+        first_seq,
+        started_at,
+    })
+}
+
+fn conn_lost() -> StoreError {
+    StoreError::Database("the import's connection to the store was lost".into())
+}
+
+impl ImportSession for SqliteImport {
+    fn add_task(&mut self, task: &Task) -> StoreResult<()> {
+        self.pending.push(task, &self.origin)?;
+        if self.pending.len() >= BATCH_TASKS {
+            self.send_pending()?;
         }
-        Ok(inserted)
+        Ok(())
+    }
+
+    fn stored(&self) -> StoredCounts {
+        match &self.writer {
+            Some(writer) => writer.stored(),
+            None => self.written.counts,
+        }
+    }
+
+    fn flush(&mut self) -> StoreResult<StoredCounts> {
+        self.flushed()?;
+        Ok(self.written.counts)
     }
 
     fn add_diagnostic(&mut self, diagnostic: &Diagnostic) -> StoreResult<()> {
@@ -143,24 +221,30 @@ impl ImportSession for SqliteImport<'_> {
     }
 
     fn resolve_names(&mut self, policy: NamePolicy) -> StoreResult<u64> {
+        self.flushed()?;
+        let conn = self.conn.as_ref().ok_or_else(conn_lost)?;
         names::resolve(
-            self.conn,
-            self.dataset_id,
+            conn,
+            self.target.dataset_id,
             &self.import.dataset,
             self.first_seq,
             policy,
         )
     }
 
-    fn added_tasks(&self, visit: &mut dyn FnMut(Task) -> anyhow::Result<()>) -> anyhow::Result<()> {
-        let mut stmt = self
-            .conn
+    fn added_tasks(
+        &mut self,
+        visit: &mut dyn FnMut(Task) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let first_seq = self.first_seq;
+        let conn = self.flushed()?;
+        let mut stmt = conn
             .prepare(&format!(
                 "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.seq >= ?1 ORDER BY t.seq"
             ))
             .map_err(db_error)?;
-        let mut rows = stmt.query([self.first_seq]).map_err(db_error)?;
-        let mut origins = Origins::new(self.conn);
+        let mut rows = stmt.query([first_seq]).map_err(db_error)?;
+        let mut origins = Origins::new(conn);
         while let Some(row) = rows.next().map_err(db_error)? {
             visit(origins.task(row)?)?;
         }
@@ -169,22 +253,23 @@ impl ImportSession for SqliteImport<'_> {
 
     fn commit(mut self: Box<Self>, counts: ImportCounts) -> StoreResult<i64> {
         self.finish(counts)?;
-        Ok(self.import_id)
+        Ok(self.target.import_id)
     }
 
     fn rollback(mut self: Box<Self>, record_failure: Option<ImportCounts>) -> StoreResult<()> {
-        self.open = false;
-        self.conn.execute_batch("ROLLBACK").map_err(db_error)?;
+        self.abandon();
         let Some(counts) = record_failure else {
             return Ok(());
         };
-        self.conn
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(db_error)?;
-        let written = insert_import(self.conn, &self.import, &self.started_at)
+        let conn = match self.conn.take() {
+            Some(conn) => conn,
+            None => connect(&self.path)?,
+        };
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(db_error)?;
+        let written = insert_import(&conn, &self.import, &self.started_at)
             .and_then(|id| {
                 finish_import(
-                    self.conn,
+                    &conn,
                     id,
                     ImportStatus::Failed,
                     counts,
@@ -192,19 +277,17 @@ impl ImportSession for SqliteImport<'_> {
                     &self.diagnostics,
                 )
             })
-            .and_then(|()| self.conn.execute_batch("COMMIT").map_err(db_error));
+            .and_then(|()| conn.execute_batch("COMMIT").map_err(db_error));
         if written.is_err() {
-            let _ = self.conn.execute_batch("ROLLBACK");
+            let _ = conn.execute_batch("ROLLBACK");
         }
         written
     }
 }
 
-impl Drop for SqliteImport<'_> {
+impl Drop for SqliteImport {
     fn drop(&mut self) {
-        if self.open {
-            let _ = self.conn.execute_batch("ROLLBACK");
-        }
+        self.abandon();
     }
 }
 

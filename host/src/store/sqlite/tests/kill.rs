@@ -14,12 +14,12 @@ const TEST: &str = "store::sqlite::tests::kill::killed_import_leaves_the_store_a
 
 fn big_import(store: &mut SqliteStore, tasks: u64, on_progress: impl Fn(u64)) -> u64 {
     let mut session = store.begin_import(new_import("d")).unwrap();
-    let mut added = 0;
     for n in 0..tasks {
         let t = task(&format!("id-{n}"), &format!("{n}.jpg"), false, n + 1);
-        added += u64::from(session.add_task(&t).unwrap());
+        session.add_task(&t).unwrap();
         on_progress(n);
     }
+    let added = session.flush().unwrap().added;
     session.commit(Default::default()).unwrap();
     added
 }

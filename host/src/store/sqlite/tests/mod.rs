@@ -1,5 +1,6 @@
 //! Tests against real SQLite files in temporary folders.
 
+mod batches;
 mod kill;
 mod names;
 
@@ -11,7 +12,7 @@ use tempfile::TempDir;
 
 use super::{MAX_STORED_DIAGNOSTICS, SqliteStore, schema};
 use crate::records::{Diagnostic, MediaKind, Origin, Severity, Task};
-use crate::store::{ImportCounts, NewImport, StoreError, TaskStore};
+use crate::store::{ImportCounts, NewImport, StoreError, StoredCounts, TaskStore};
 
 /// A temporary folder and the store path inside it.
 fn temp_store() -> (TempDir, PathBuf) {
@@ -70,19 +71,25 @@ fn diagnostic(line: u64) -> Diagnostic {
     }
 }
 
-/// Imports `tasks` into `dataset` and commits; returns what `add_task` said.
-fn import(store: &mut SqliteStore, dataset: &str, tasks: &[Task]) -> Vec<bool> {
+/// Imports `tasks` into `dataset` and commits; returns what was stored.
+fn import(store: &mut SqliteStore, dataset: &str, tasks: &[Task]) -> StoredCounts {
     let mut session = store.begin_import(new_import(dataset)).unwrap();
-    let added: Vec<bool> = tasks.iter().map(|t| session.add_task(t).unwrap()).collect();
-    let new = added.iter().filter(|a| **a).count() as u64;
+    for t in tasks {
+        session.add_task(t).unwrap();
+    }
+    let stored = session.flush().unwrap();
     let counts = ImportCounts {
         converted: tasks.len() as u64,
-        added: new,
-        duplicates: tasks.len() as u64 - new,
+        added: stored.added,
+        duplicates: stored.duplicates,
         ..ImportCounts::default()
     };
     session.commit(counts).unwrap();
-    added
+    stored
+}
+
+fn stored(added: u64, duplicates: u64) -> StoredCounts {
+    StoredCounts { added, duplicates }
 }
 
 fn all_tasks(store: &SqliteStore, dataset: &str) -> Vec<Task> {
@@ -100,7 +107,14 @@ fn all_tasks(store: &SqliteStore, dataset: &str) -> Vec<Task> {
 fn snapshot(path: &Path) -> Vec<String> {
     let conn = Connection::open(path).unwrap();
     let mut rows = Vec::new();
-    for table in ["datasets", "imports", "tasks", "diagnostics"] {
+    for table in [
+        "datasets",
+        "imports",
+        "tasks",
+        "task_ids",
+        "task_names",
+        "diagnostics",
+    ] {
         let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
         let columns = stmt.column_count();
         let mut query = stmt.query([]).unwrap();
@@ -145,8 +159,10 @@ fn import_commits_and_reads_back() {
     ];
     let mut session = store.begin_import(new_import("berries")).unwrap();
     for t in &tasks {
-        assert!(session.add_task(t).unwrap());
+        session.add_task(t).unwrap();
     }
+    assert_eq!(session.flush().unwrap(), stored(3, 0));
+    assert_eq!(session.stored(), stored(3, 0));
     session.add_diagnostic(&diagnostic(4)).unwrap();
     let mut added = Vec::new();
     session
@@ -205,13 +221,14 @@ fn reimport_adds_only_new_ids() {
     let (_dir, path) = temp_store();
     let mut store = SqliteStore::open(&path).unwrap();
     let tasks = vec![task("a", "a.jpg", false, 1), task("b", "b.jpg", false, 2)];
-    assert_eq!(import(&mut store, "d", &tasks), [true, true]);
-    assert_eq!(import(&mut store, "d", &tasks), [false, false]);
-    // Within one import, and per dataset.
-    let again = vec![task("c", "c.jpg", false, 1), task("c", "c.jpg", false, 2)];
-    assert_eq!(import(&mut store, "d", &again), [true, false]);
-    assert_eq!(import(&mut store, "other", &tasks), [true, true]);
-    assert_eq!(all_tasks(&store, "d").len(), 3);
+    assert_eq!(import(&mut store, "d", &tasks), stored(2, 0));
+    assert_eq!(import(&mut store, "d", &tasks), stored(0, 2));
+    // Within one import (the first one is kept), and per dataset.
+    let again = vec![task("c", "c.jpg", false, 1), task("c", "c2.jpg", false, 2)];
+    assert_eq!(import(&mut store, "d", &again), stored(1, 1));
+    assert_eq!(import(&mut store, "other", &tasks), stored(2, 0));
+    let names: Vec<String> = all_tasks(&store, "d").into_iter().map(|t| t.name).collect();
+    assert_eq!(names, ["a.jpg", "b.jpg", "c.jpg"]);
     let duplicates: Vec<u64> = store
         .imports()
         .unwrap()
@@ -343,10 +360,10 @@ fn compact_rows_read_back_whole() {
     upper.origin.plugin = "other@1.0.0".to_string();
     let plain = task("plain", "p.jpg", true, 3);
     let mut session = store.begin_import(new_import("d")).unwrap();
-    assert!(session.add_task(&normalized).unwrap());
-    assert!(session.add_task(&upper).unwrap());
-    assert!(session.add_task(&plain).unwrap());
-    assert!(!session.add_task(&normalized).unwrap());
+    for t in [&normalized, &upper, &plain, &normalized] {
+        session.add_task(t).unwrap();
+    }
+    assert_eq!(session.flush().unwrap(), stored(3, 1));
     session.commit(ImportCounts::default()).unwrap();
     import(&mut store, "d", &[task("later", "l.jpg", false, 4)]);
     let tasks = all_tasks(&store, "d");

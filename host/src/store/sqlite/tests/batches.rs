@@ -1,0 +1,134 @@
+//! Imports larger than one writer batch, a writer that fails, and stores
+//! written by an older schema.
+
+use rusqlite::{Connection, params};
+
+use super::{all_tasks, import, new_import, snapshot, stored, task, temp_store};
+use crate::records::Task;
+use crate::store::sqlite::schema::{self, MIGRATIONS};
+use crate::store::sqlite::writer::BATCH_TASKS;
+use crate::store::{NamePolicy, SqliteStore, StoreError, TaskStore};
+
+/// Task `n` of a long import: ids repeat with period `distinct`.
+fn nth(n: usize, distinct: usize) -> Task {
+    task(
+        &format!("id-{}", n % distinct),
+        &format!("{n}.jpg"),
+        false,
+        n as u64 + 1,
+    )
+}
+
+#[test]
+fn duplicates_across_batches_keep_the_first_in_import_order() {
+    let (_dir, path) = temp_store();
+    let mut store = SqliteStore::open(&path).unwrap();
+    let distinct = BATCH_TASKS + BATCH_TASKS / 2;
+    let total = 2 * BATCH_TASKS + 100;
+    let tasks: Vec<Task> = (0..total).map(|n| nth(n, distinct)).collect();
+    assert_eq!(
+        import(&mut store, "d", &tasks),
+        stored(distinct as u64, (total - distinct) as u64)
+    );
+    let kept = all_tasks(&store, "d");
+    assert_eq!(kept, tasks[..distinct]);
+    assert_eq!(store.datasets().unwrap()[0].tasks, distinct as u64);
+
+    // Read back after a later import, still in import order.
+    let later = vec![task("id-later", "later.jpg", false, 1), nth(7, distinct)];
+    assert_eq!(import(&mut store, "d", &later), stored(1, 1));
+    let kept = all_tasks(&store, "d");
+    assert_eq!(kept.len(), distinct + 1);
+    assert_eq!(kept[distinct].id, "id-later");
+}
+
+#[test]
+fn a_failing_write_stores_nothing() {
+    let (_dir, path) = temp_store();
+    let mut store = SqliteStore::open(&path).unwrap();
+    import(&mut store, "d", &[task("a", "a.jpg", false, 1)]);
+    // A real SQLite error inside the writer thread, in its second batch.
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON tasks WHEN NEW.name = 'boom.jpg'
+             BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END;",
+        )
+        .unwrap();
+    let before = snapshot(&path);
+
+    let mut session = store.begin_import(new_import("d")).unwrap();
+    let mut failed = None;
+    for n in 0..3 * BATCH_TASKS {
+        let name = if n == BATCH_TASKS + 5 {
+            "boom.jpg".to_string()
+        } else {
+            format!("{n}.jpg")
+        };
+        if let Err(e) = session.add_task(&task(&format!("id-{n}"), &name, false, 1)) {
+            failed = Some(e);
+            break;
+        }
+    }
+    let error = match failed {
+        Some(error) => error,
+        None => session.flush().unwrap_err(),
+    };
+    assert!(
+        matches!(&error, StoreError::Database(m) if m.contains("simulated write failure")),
+        "{error}"
+    );
+    session.rollback(None).unwrap();
+    assert_eq!(snapshot(&path), before);
+}
+
+#[test]
+fn a_schema_1_store_is_migrated_with_its_tasks() {
+    let (_dir, path) = temp_store();
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(MIGRATIONS[0]).unwrap();
+    conn.execute_batch(
+        "PRAGMA application_id = 1953721200; PRAGMA user_version = 1;
+         INSERT INTO datasets (id, name, created_at) VALUES (1, 'd', '2026-01-01T00:00:00.000Z');
+         INSERT INTO imports (id, dataset, source, format, plugin_name, plugin_version,
+                              plugin_hash, options, status, converted, added,
+                              started_at, finished_at, first_seq, last_seq)
+         VALUES (1, 'd', 'links.csv', 'links-csv', 'links-csv', '0.1.0', 'ab12', '[]',
+                 'completed', 2, 2, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z', 1, 2);",
+    )
+    .unwrap();
+    for (seq, id, name) in [(1, "old-1", "a.jpg"), (2, "old-2", "b.jpg")] {
+        conn.execute(
+            "INSERT INTO tasks (seq, dataset_id, id, import_id, name, explicit_name, record)
+             VALUES (?1, 1, ?2, 1, ?3, 0, ?4)",
+            params![
+                seq,
+                id,
+                name,
+                format!(r#"{{"m":"image","d":{{"image":"s3://bucket/{name}"}},"n":{seq}}}"#)
+            ],
+        )
+        .unwrap();
+    }
+    drop(conn);
+
+    let mut store = SqliteStore::open(&path).unwrap();
+    let version: i64 = Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, schema::VERSION);
+    let names: Vec<String> = all_tasks(&store, "d").into_iter().map(|t| t.name).collect();
+    assert_eq!(names, ["a.jpg", "b.jpg"]);
+    // The old ids still deduplicate, and the old names still collide.
+    let mut session = store.begin_import(new_import("d")).unwrap();
+    session
+        .add_task(&task("old-1", "again.jpg", false, 1))
+        .unwrap();
+    session.add_task(&task("new", "a.jpg", false, 2)).unwrap();
+    assert_eq!(session.flush().unwrap(), stored(1, 1));
+    assert_eq!(session.resolve_names(NamePolicy::Suffix).unwrap(), 1);
+    session.commit(Default::default()).unwrap();
+    let names: Vec<String> = all_tasks(&store, "d").into_iter().map(|t| t.name).collect();
+    assert_eq!(names, ["a.jpg", "b.jpg", "a_1.jpg"]);
+}
