@@ -13,6 +13,10 @@
 mod generate;
 mod measure;
 
+/// The allocator the `taskport` binary uses, so that imports measure alike.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

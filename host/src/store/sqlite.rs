@@ -47,8 +47,9 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// what `--errors FILE` writes.
 pub const MAX_STORED_DIAGNOSTICS: usize = 10_000;
 
-/// Page cache per connection (KiB): large imports touch the id and name
-/// indexes at random, and keeping them cached is what makes inserts fast.
+/// Page cache per connection (KiB): large imports touch the `task_ids` and
+/// `task_names` pages all over, and keeping them cached keeps inserts fast.
+/// Measured: doubling it does not make a 1M-task import faster.
 const CACHE_KIB: i64 = 64 * 1024;
 
 /// SQL for the current time as an RFC 3339 UTC string.
