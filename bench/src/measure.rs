@@ -113,7 +113,7 @@ fn import(format: &str, file: &str, store: &str) -> anyhow::Result<serde_json::V
     let report = importer::run(
         &catalog,
         &mut store,
-        &Source::parse(file),
+        &Source::parse(file)?,
         &options,
         ImportOutputs::default(),
     )?;

@@ -1,7 +1,7 @@
 //! `taskport import`.
 
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -138,7 +138,7 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     if !args.timeout.is_finite() || args.timeout <= 0.0 {
         anyhow::bail!("--timeout must be a positive number of seconds");
     }
-    let source = Source::parse(&args.source);
+    let source = Source::parse(&args.source)?;
     let limits = Limits {
         max_memory: args.max_memory,
         timeout: Duration::from_secs_f64(args.timeout),
@@ -207,15 +207,19 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// `links` for `links.csv`, `photos` for `photos/`, `stdin` for `-`.
+/// `links` for `links.csv` or `s3://bucket/links.csv`, `photos` for
+/// `photos/` or `s3://bucket/photos/`, `stdin` for `-`.
 fn default_dataset(source: &Source) -> String {
-    match source {
-        Source::Stdin => "stdin".into(),
-        Source::File(path) | Source::Directory(path) => path
-            .file_stem()
+    let stem = |path: &Path| {
+        path.file_stem()
             .map(|stem| stem.to_string_lossy().into_owned())
             .filter(|stem| !stem.is_empty())
-            .unwrap_or_else(|| "default".into()),
+            .unwrap_or_else(|| "default".into())
+    };
+    match source {
+        Source::Stdin => "stdin".into(),
+        Source::File(path) | Source::Directory(path) => stem(path),
+        Source::Remote(remote) => stem(Path::new(&remote.file_name())),
     }
 }
 

@@ -93,7 +93,7 @@ pub fn formats(cli: &Cli) -> anyhow::Result<ExitCode> {
 pub fn detect(cli: &Cli, args: &DetectArgs) -> anyhow::Result<ExitCode> {
     let limits = Limits::default();
     let catalog = cli.catalog(&limits)?;
-    let source = Source::parse(&args.source);
+    let source = Source::parse(&args.source)?;
     let opened = source.open()?;
     let candidates = detect::candidates(&catalog, &source, &opened, &limits);
     let mut out = io::stdout().lock();

@@ -1,13 +1,16 @@
-//! Where manifests come from: a local file, standard input, or a local
-//! folder (turned into a listing for the directory formats).
+//! Where manifests come from: a local file, standard input, a local folder
+//! (turned into a listing for the directory formats), or an object store
+//! or web URL (see [`remote`]).
 
 mod listing;
+pub mod remote;
 
 use std::fs::File;
 use std::io::{self, Cursor, Read};
 use std::path::{Path, PathBuf};
 
-pub use listing::DirectoryListing;
+use listing::{FolderWalk, LinesReader};
+pub use remote::RemoteSource;
 
 /// Bytes of a source's start that detection looks at.
 pub const HEAD_BYTES: usize = 64 * 1024;
@@ -29,6 +32,8 @@ pub enum Source {
     Stdin,
     /// A local folder of media files.
     Directory(PathBuf),
+    /// An object, or a prefix of objects, in an object store or on the web.
+    Remote(RemoteSource),
 }
 
 /// A source opened for conversion.
@@ -45,16 +50,24 @@ pub struct OpenSource {
 
 impl Source {
     /// Interprets a command-line argument.
-    pub fn parse(argument: &str) -> Self {
+    pub fn parse(argument: &str) -> Result<Self, SourceError> {
         if argument == "-" {
-            return Source::Stdin;
+            return Ok(Source::Stdin);
+        }
+        if is_url(argument) {
+            return RemoteSource::parse(argument)
+                .map(Source::Remote)
+                .map_err(|e| SourceError {
+                    name: argument.to_string(),
+                    reason: e.to_string(),
+                });
         }
         let path = PathBuf::from(argument);
-        if path.is_dir() {
+        Ok(if path.is_dir() {
             Source::Directory(path)
         } else {
             Source::File(path)
-        }
+        })
     }
 
     /// The source as the user named it, for messages and origins.
@@ -62,12 +75,18 @@ impl Source {
         match self {
             Source::File(path) | Source::Directory(path) => path.display().to_string(),
             Source::Stdin => "-".into(),
+            Source::Remote(remote) => remote.written.clone(),
         }
     }
 
-    /// Whether the source is a folder (fed to directory formats only).
+    /// Whether the source is a folder or a prefix (fed to directory formats
+    /// only).
     pub fn is_directory(&self) -> bool {
-        matches!(self, Source::Directory(_))
+        match self {
+            Source::Directory(_) => true,
+            Source::Remote(remote) => remote.is_prefix,
+            Source::File(_) | Source::Stdin => false,
+        }
     }
 
     /// Opens the source and reads its head.
@@ -77,14 +96,6 @@ impl Source {
             reason: describe_io_error(&reason),
         };
         let (file_name, reader, size): (String, Box<dyn Read + Send>, Option<u64>) = match self {
-            Source::File(path) if is_url(&path.to_string_lossy()) => {
-                return Err(SourceError {
-                    name: self.display_name(),
-                    reason: "reading manifests from object stores and the web is not supported \
-                             yet; download the manifest and import the local file"
-                        .into(),
-                });
-            }
             Source::File(path) => {
                 let file = File::open(path).map_err(error)?;
                 let size = file.metadata().ok().map(|metadata| metadata.len());
@@ -92,8 +103,15 @@ impl Source {
             }
             Source::Stdin => ("-".into(), Box::new(io::stdin()), None),
             Source::Directory(path) => {
-                let listing = DirectoryListing::new(path).map_err(error)?;
-                (file_name_of(path), Box::new(listing), None)
+                let walk = FolderWalk::new(path).map_err(error)?;
+                (file_name_of(path), Box::new(LinesReader::new(walk)), None)
+            }
+            Source::Remote(remote) => {
+                let (reader, size) = remote.open().map_err(|e| SourceError {
+                    name: self.display_name(),
+                    reason: e.to_string(),
+                })?;
+                (remote.file_name(), reader, size)
             }
         };
         let (head, reader) = read_head(reader).map_err(error)?;
