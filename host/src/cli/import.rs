@@ -28,7 +28,9 @@ const DRY_RUN_SAMPLES: usize = 3;
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// A manifest file, a folder of media, or `-` for standard input.
+    /// A manifest file, a folder of media, `-` for standard input, or a URL:
+    /// `s3://bucket/key`, `gs://…`, `az://…`, `https://…` (ending in `/`: a
+    /// prefix of media, listed like a folder).
     source: String,
 
     /// The format to read (see `taskport formats`); detected when omitted.

@@ -45,7 +45,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Convert a manifest (file, folder or `-`) and store its tasks.
+    /// Convert a manifest (file, folder, `-` or URL) and store its tasks.
     Import(import::ImportArgs),
     /// List every format with the plugin that converts it.
     Formats,

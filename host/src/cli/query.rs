@@ -16,7 +16,7 @@ use crate::store::TaskStore;
 
 #[derive(Debug, Args)]
 pub struct DetectArgs {
-    /// A manifest file, a folder, or `-`.
+    /// A manifest file, a folder, `-`, or an object-store or web URL.
     source: String,
 }
 

@@ -81,7 +81,7 @@ impl RemoteSource {
     pub fn file_name(&self) -> String {
         self.url
             .path_segments()
-            .and_then(|segments| segments.filter(|s| !s.is_empty()).next_back())
+            .and_then(|mut segments| segments.rfind(|s| !s.is_empty()))
             .or(self.url.host_str())
             .unwrap_or_default()
             .to_string()
@@ -166,8 +166,15 @@ impl RemoteSource {
 fn describe(error: &object_store::Error) -> RemoteError {
     let message = match error {
         object_store::Error::NotFound { .. } => "no such object (or no such bucket)".to_string(),
-        object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. } => {
+        object_store::Error::PermissionDenied { .. }
+        | object_store::Error::Unauthenticated { .. } => {
             "access denied; check the provider's credentials in the environment".to_string()
+        }
+        // Without keys, the S3 client asks the instance metadata service.
+        other if other.to_string().contains("169.254.169.254") => {
+            "no credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \
+             (or AWS_SKIP_SIGNATURE=true for a public bucket)"
+                .to_string()
         }
         other => {
             let text = other.to_string();
@@ -229,5 +236,42 @@ impl Lines for PrefixListing {
             let uri = format!("{}/{path}", self.base);
             return entry_line(&path, &uri, meta.size).map(Some);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RemoteSource;
+
+    fn parsed(url: &str) -> RemoteSource {
+        RemoteSource::parse(url).unwrap()
+    }
+
+    #[test]
+    fn prefixes_are_a_trailing_slash_or_a_bare_bucket() {
+        assert!(parsed("s3://bucket/photos/").is_prefix);
+        assert!(parsed("s3://bucket").is_prefix);
+        assert!(parsed("s3://bucket/").is_prefix);
+        assert!(parsed("gs://bucket/a/b/").is_prefix);
+        assert!(parsed("az://container/").is_prefix);
+        assert!(!parsed("s3://bucket/links.csv").is_prefix);
+        // The web has no listings.
+        assert!(!parsed("https://example.com/manifests/").is_prefix);
+    }
+
+    #[test]
+    fn names_and_schemes() {
+        assert_eq!(
+            parsed("s3://bucket/team/links.csv").file_name(),
+            "links.csv"
+        );
+        assert_eq!(parsed("s3://bucket/photos/").file_name(), "photos");
+        assert_eq!(parsed("s3://bucket").file_name(), "bucket");
+        let gcs = parsed("gcs://bucket/x.csv");
+        assert_eq!(gcs.written, "gcs://bucket/x.csv");
+        assert_eq!(gcs.url.scheme(), "gs");
+        assert_eq!(parsed("google://bucket/x.csv").url.scheme(), "gs");
+        let error = RemoteSource::parse("ftp://host/x.csv").unwrap_err();
+        assert!(error.to_string().contains("unsupported scheme \"ftp\""));
     }
 }
