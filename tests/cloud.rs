@@ -1,7 +1,9 @@
-//! Sources in object stores and on the web, against a real S3-compatible
-//! server on 127.0.0.1: moto's server (PyPI `moto[server]`), installed into
-//! a virtual environment under the target folder on first use and started
-//! by each test, which stops it when done.
+//! Sources in object stores and on the web, against real servers on
+//! 127.0.0.1: moto's S3 server (PyPI `moto[server]`) and Azurite's Blob
+//! Storage (npm `azurite`). They are installed under the target folder on
+//! first use (a Python virtual environment, which also holds the clients
+//! the tests put objects with, and an npm prefix) and started by each test,
+//! which stops its server when done.
 
 mod common;
 
@@ -14,69 +16,147 @@ use std::time::{Duration, Instant};
 use common::{assert_clean_error, json_lines, manifest, run, stderr, taskport};
 use tempfile::TempDir;
 
-/// The moto release the tests are written against.
-const MOTO: &str = "moto[server]==5.2.5";
+/// What the Python environment holds: the S3 server (with boto3) and the
+/// Azure Blob client.
+const PYTHON_PACKAGES: &[&str] = &["moto[server]==5.2.5", "azure-storage-blob==12.27.1"];
+/// The Azure Blob Storage emulator.
+const AZURITE: &str = "azurite@3.35.0";
 
-/// The virtual environment holding moto (and boto3, which the tests use to
-/// put objects), installed once for all tests.
-fn moto_env() -> &'static Path {
+/// Installs into `dir` once: `install` runs only if `dir` has no marker
+/// from an earlier complete install of the same `what`.
+fn installed(dir: &Path, what: &str, install: impl FnOnce(&Path)) -> PathBuf {
+    let marker = dir.join("installed");
+    if std::fs::read_to_string(&marker).ok().as_deref() != Some(what) {
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::create_dir_all(dir).unwrap();
+        install(dir);
+        std::fs::write(&marker, what).unwrap();
+    }
+    dir.to_path_buf()
+}
+
+/// Runs an installer step, failing the test with what it printed.
+fn install_step(command: &mut Command) {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
+    assert!(output.status.success(), "{command:?}: {}", stderr(&output));
+}
+
+/// The Python virtual environment of [`PYTHON_PACKAGES`].
+fn python_env() -> &'static Path {
     static ENV: OnceLock<PathBuf> = OnceLock::new();
     ENV.get_or_init(|| {
-        let env = Path::new(env!("CARGO_TARGET_TMPDIR")).join("moto-venv");
-        let installed = env.join("installed");
-        if !installed.exists() {
-            let _ = std::fs::remove_dir_all(&env);
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cloud-python");
+        installed(&dir, &PYTHON_PACKAGES.join(" "), |dir| {
             let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-            let status = Command::new(python)
-                .args(["-m", "venv"])
-                .arg(&env)
-                .status()
-                .expect("python3 -m venv (Python 3 is needed for the S3 test server)");
-            assert!(status.success(), "creating the virtual environment failed");
-            let status = Command::new(env.join("bin/pip"))
-                .args(["install", "--quiet", "--disable-pip-version-check", MOTO])
-                .status()
-                .expect("pip install moto");
-            assert!(status.success(), "pip install {MOTO} failed");
-            std::fs::write(&installed, MOTO).unwrap();
-        }
-        env
+            install_step(Command::new(python).args(["-m", "venv"]).arg(dir));
+            install_step(
+                Command::new(dir.join("bin/pip"))
+                    .args(["install", "--quiet", "--disable-pip-version-check"])
+                    .args(PYTHON_PACKAGES),
+            );
+        })
     })
 }
 
-/// A moto S3 server on a free port of 127.0.0.1, stopped when dropped.
+/// The npm prefix holding [`AZURITE`].
+fn azurite_prefix() -> &'static Path {
+    static PREFIX: OnceLock<PathBuf> = OnceLock::new();
+    PREFIX.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cloud-npm");
+        installed(&dir, AZURITE, |dir| {
+            install_step(
+                Command::new("npm")
+                    .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
+                    .arg(dir)
+                    .arg(AZURITE),
+            );
+        })
+    })
+}
+
+/// A free port on 127.0.0.1.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A server process, killed when dropped.
+struct Server(Child);
+
+impl Server {
+    /// Starts `command` and waits until `port` accepts connections.
+    fn start(command: &mut Command, port: u16) -> Server {
+        let server = Server(
+            command
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("{command:?}: {e}")),
+        );
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "{command:?} did not start listening"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        server
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs a Python script of the test environment with `args`.
+fn python(script: &str, args: &[String]) {
+    let output = Command::new(python_env().join("bin/python"))
+        .args(["-c", script])
+        .args(args)
+        .output()
+        .expect("run python");
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+/// `key=path` arguments for the upload scripts.
+fn object_args(objects: &[(&str, &Path)]) -> Vec<String> {
+    objects
+        .iter()
+        .map(|(key, file)| format!("{key}={}", file.display()))
+        .collect()
+}
+
+/// A moto S3 server on a free port of 127.0.0.1.
 struct Moto {
-    child: Child,
+    _server: Server,
     endpoint: String,
 }
 
 impl Moto {
     fn start() -> Moto {
-        let env = moto_env();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env.join("bin/moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto_server");
-        let moto = Moto {
-            child,
+        let port = free_port();
+        let server = Server::start(
+            Command::new(python_env().join("bin/moto_server")).args([
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ]),
+            port,
+        );
+        Moto {
+            _server: server,
             endpoint: format!("http://127.0.0.1:{port}"),
-        };
-        let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "moto_server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(100));
         }
-        moto
     }
 
     /// Creates `bucket` and puts each `(key, file)` into it; keys listed in
@@ -95,15 +175,9 @@ for pair in sys.argv[4:]:
         s3.put_object(Bucket=bucket, Key=key, Body=body,
                       ACL="public-read" if key in public else "private")
 "#;
-        let mut command = Command::new(moto_env().join("bin/python"));
-        command
-            .args(["-c", script, &self.endpoint, bucket])
-            .arg(public.join(","));
-        for (key, file) in objects {
-            command.arg(format!("{key}={}", file.display()));
-        }
-        let output = command.output().expect("run boto3");
-        assert!(output.status.success(), "{}", stderr(&output));
+        let mut args = vec![self.endpoint.clone(), bucket.into(), public.join(",")];
+        args.extend(object_args(objects));
+        python(script, &args);
     }
 
     /// `taskport` in `dir` with the S3 variables pointing at this server.
@@ -119,10 +193,62 @@ for pair in sys.argv[4:]:
     }
 }
 
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// Azurite's Blob Storage on a free port of 127.0.0.1, with its well-known
+/// development account.
+struct Azurite {
+    _server: Server,
+    /// Where the emulator keeps its data.
+    _data: TempDir,
+    endpoint: String,
+}
+
+impl Azurite {
+    fn start() -> Azurite {
+        let port = free_port();
+        let data = TempDir::new().unwrap();
+        let server = Server::start(
+            Command::new(azurite_prefix().join("node_modules/.bin/azurite-blob"))
+                .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
+                .args(["--silent", "--skipApiVersionCheck", "--location"])
+                .arg(data.path()),
+            port,
+        );
+        Azurite {
+            _server: server,
+            _data: data,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// Creates `container` and puts each `(key, file)` into it.
+    fn put(&self, container: &str, objects: &[(&str, &Path)]) {
+        let script = r#"
+import sys
+from azure.storage.blob import BlobServiceClient
+endpoint, container = sys.argv[1], sys.argv[2]
+key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+service = BlobServiceClient.from_connection_string(
+    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+    f"AccountKey={key};BlobEndpoint={endpoint}/devstoreaccount1;")
+client = service.create_container(container)
+for pair in sys.argv[3:]:
+    name, path = pair.split("=", 1)
+    with open(path, "rb") as body:
+        client.upload_blob(name, body)
+"#;
+        let mut args = vec![self.endpoint.clone(), container.into()];
+        args.extend(object_args(objects));
+        python(script, &args);
+    }
+
+    /// `taskport` in `dir` with the Azure variables pointing at this
+    /// emulator.
+    fn taskport(&self, dir: &Path) -> Command {
+        let mut command = taskport(dir);
+        command
+            .env("AZURE_STORAGE_USE_EMULATOR", "true")
+            .env("AZURITE_BLOB_STORAGE_URL", &self.endpoint);
+        command
     }
 }
 
@@ -304,4 +430,41 @@ fn missing_objects_and_unreachable_endpoints_fail_in_one_line() {
     let scheme = run(taskport(dir.path()).args(["import", "ftp://host/links.csv"]));
     assert_clean_error(&scheme);
     assert!(stderr(&scheme).contains("unsupported scheme \"ftp\""));
+}
+
+#[test]
+fn an_azure_container_reads_like_a_bucket() {
+    let azurite = Azurite::start();
+    let dir = TempDir::new().unwrap();
+    let local = manifest("supervisely-links-two-columns.csv");
+    let bytes = dir.path().join("bytes");
+    std::fs::write(&bytes, [0u8; 10]).unwrap();
+    azurite.put(
+        "manifests",
+        &[("links.csv", &local), ("photos/a.jpg", &bytes)],
+    );
+
+    let output = ok(run(azurite.taskport(dir.path()).args([
+        "import",
+        "az://manifests/links.csv",
+        "--no-store",
+        "--out",
+        "-",
+    ])));
+    let tasks = json_lines(&output);
+    assert_eq!(tasks.len(), 2);
+    assert_eq!(tasks[0]["origin"]["source"], "az://manifests/links.csv");
+
+    let output = ok(run(azurite.taskport(dir.path()).args([
+        "import",
+        "azure://manifests/photos/",
+        "--no-store",
+        "--out",
+        "-",
+    ])));
+    let tasks = json_lines(&output);
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0]["data"]["image"], "azure://manifests/photos/a.jpg");
+    assert_eq!(tasks[0]["links"][0]["provider"], "azure");
+    assert_eq!(tasks[0]["links"][0]["bucket"], "manifests");
 }
