@@ -566,3 +566,53 @@ fn a_gcs_bucket_reads_like_an_s3_one() {
     assert_clean_error(&missing);
     assert!(stderr(&missing).contains("no such object"));
 }
+
+#[test]
+fn verify_looks_up_every_linked_object() {
+    let moto = Moto::start();
+    let dir = TempDir::new().unwrap();
+    let bytes = dir.path().join("bytes");
+    std::fs::write(&bytes, [0u8; 10]).unwrap();
+    moto.put("media", &[("photos/a.jpg", &bytes)], &[]);
+    let links = dir.path().join("links.csv");
+    std::fs::write(
+        &links,
+        "item_name,item_link\n\
+         a.jpg,s3://media/photos/a.jpg\n\
+         gone.jpg,s3://media/photos/gone.jpg\n\
+         web.jpg,https://example.com/web.jpg\n",
+    )
+    .unwrap();
+
+    // The policy decides: with `fail`, nothing is stored.
+    let failed = run(moto.taskport(dir.path()).args([
+        "import",
+        "links.csv",
+        "--verify",
+        "--on-error",
+        "fail",
+    ]));
+    assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+    assert!(stderr(&failed).contains("nothing was stored"));
+
+    let output =
+        run(moto
+            .taskport(dir.path())
+            .args(["import", "links.csv", "--verify", "--out", "-"]));
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(
+            "links.csv:3: error [missing-object]: s3://media/photos/gone.jpg: no such object"
+        ),
+        "{}",
+        stderr(&output)
+    );
+    let tasks = json_lines(&output);
+    let names: Vec<&str> = tasks.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["a.jpg", "web.jpg"]);
+    let found = &tasks[0]["meta"]["objects"]["image"];
+    assert_eq!(found["size"], 10);
+    assert!(!found["etag"].as_str().unwrap().is_empty());
+    // Web links are not cloud objects: not looked up.
+    assert!(tasks[1]["meta"].get("objects").is_none());
+}

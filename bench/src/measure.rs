@@ -108,6 +108,7 @@ fn import(format: &str, file: &str, store: &str) -> anyhow::Result<serde_json::V
         limits,
         record_limits: Default::default(),
         dry_run: false,
+        verify: false,
     };
     let started = Instant::now();
     let report = importer::run(

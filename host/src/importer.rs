@@ -17,6 +17,7 @@ use crate::records::{DedupeKey, Diagnostic, Normalizer, RecordLimits, Severity};
 use crate::runtime::{Batch, ConversionStats, ConvertRequest, Limits};
 use crate::sources::Source;
 use crate::store::{ImportCounts, ImportSession, ImportStatus, NamePolicy, NewImport, TaskStore};
+use crate::verify::Verifier;
 
 /// What happens to the import when items fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -27,6 +28,9 @@ pub enum ErrorPolicy {
     /// Any error: nothing is stored.
     Fail,
 }
+
+/// The code of a task whose linked object `--verify` could not find.
+const MISSING_OBJECT: &str = "missing-object";
 
 /// How many diagnostics a report keeps for printing.
 const REPORTED_DIAGNOSTICS: usize = 10;
@@ -49,6 +53,9 @@ pub struct ImportOptions {
     pub record_limits: RecordLimits,
     /// Convert and validate, but store nothing.
     pub dry_run: bool,
+    /// Look up every linked cloud object before storing its task (see
+    /// [`crate::verify`]).
+    pub verify: bool,
 }
 
 /// Where an import's by-products go.
@@ -128,6 +135,7 @@ pub fn run(
         mut progress,
     } = outputs;
     let mut tally = Tally::new(errors);
+    let mut verifier = options.verify.then(Verifier::new).transpose()?;
     let bytes_read = Arc::new(AtomicU64::new(0));
     let total_bytes = opened.size;
     let request = ConvertRequest {
@@ -139,7 +147,7 @@ pub fn run(
     };
     let mut failure: Option<anyhow::Error> = None;
     let mut consume = |batch: Batch| -> bool {
-        let step = tally.absorb(batch, &normalizer, session.as_mut());
+        let step = tally.absorb(batch, &normalizer, verifier.as_mut(), session.as_mut());
         if let Some(report) = progress.as_deref_mut() {
             let stored = session.stored();
             report(&ProgressUpdate {
@@ -281,11 +289,12 @@ impl<'a> Tally<'a> {
         }
     }
 
-    /// Normalizes and stores one batch from the plugin.
+    /// Normalizes, verifies if asked, and stores one batch from the plugin.
     fn absorb(
         &mut self,
         batch: Batch,
         normalizer: &Normalizer,
+        verifier: Option<&mut Verifier>,
         session: &mut dyn ImportSession,
     ) -> anyhow::Result<()> {
         for reported in batch.diagnostics {
@@ -297,13 +306,38 @@ impl<'a> Tally<'a> {
             );
             self.diagnostic(&diagnostic, session)?;
         }
+        let mut tasks = Vec::with_capacity(batch.records.len());
         for raw in batch.records {
             match normalizer.normalize(raw) {
+                Ok(task) if verifier.is_some() => tasks.push(task),
                 Ok(task) => {
                     self.counts.converted += 1;
                     session.add_task(&task)?;
                 }
                 Err(diagnostic) => self.diagnostic(&diagnostic, session)?,
+            }
+        }
+        let Some(verifier) = verifier else {
+            return Ok(());
+        };
+        let failures = verifier.verify(&mut tasks);
+        for (task, failure) in tasks.iter().zip(failures) {
+            match failure {
+                None => {
+                    self.counts.converted += 1;
+                    session.add_task(task)?;
+                }
+                Some(message) => {
+                    let diagnostic = Diagnostic {
+                        source: task.origin.source.clone(),
+                        line: task.origin.line,
+                        index: task.origin.index,
+                        severity: Severity::Error,
+                        code: MISSING_OBJECT.into(),
+                        message,
+                    };
+                    self.diagnostic(&diagnostic, session)?;
+                }
             }
         }
         Ok(())

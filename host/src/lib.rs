@@ -4,8 +4,9 @@
 //! The pipeline: a [`sources::Source`] is opened; [`detect`] picks a format
 //! unless one is given; the [`catalog`] supplies the plugin, which the
 //! [`runtime`] runs in a sandbox; every record it returns is validated and
-//! normalized by [`records`]; [`importer`] applies the error policy and
-//! writes to the [`store`] in one transaction. [`cli`] is the command line.
+//! normalized by [`records`] (and its linked cloud objects looked up by
+//! [`verify`] when asked); [`importer`] applies the error policy and writes
+//! to the [`store`] in one transaction. [`cli`] is the command line.
 
 pub mod catalog;
 pub mod cli;
@@ -16,3 +17,4 @@ pub mod records;
 pub mod runtime;
 pub mod sources;
 pub mod store;
+pub mod verify;

@@ -79,6 +79,12 @@ pub struct ImportArgs {
     #[arg(long)]
     no_store: bool,
 
+    /// Check that every linked S3, GCS or Azure object exists (HEAD
+    /// requests); a task with a missing one is an error for its row, and
+    /// found objects' size and etag go into meta.objects.
+    #[arg(long)]
+    verify: bool,
+
     /// Linear-memory cap per plugin, e.g. 64MiB.
     #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = parse_memory)]
     max_memory: usize,
@@ -169,6 +175,7 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
             max_record_bytes: args.max_record_size,
         },
         dry_run: args.dry_run,
+        verify: args.verify,
     };
     let catalog = cli.catalog(&limits)?;
     let scratch;

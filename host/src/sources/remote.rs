@@ -54,20 +54,31 @@ pub struct RemoteSource {
 #[error("{0}")]
 pub struct RemoteError(String);
 
+/// Parses an object or web URL, with `gcs://` and `google://` spelled as
+/// the `gs://` that object stores know.
+pub(crate) fn canonical_url(text: &str) -> Result<Url, RemoteError> {
+    let canonical = match text.split_once("://") {
+        Some(("gcs" | "google", rest)) => format!("gs://{rest}"),
+        _ => text.to_string(),
+    };
+    Url::parse(&canonical).map_err(|e| RemoteError(format!("not a URL: {e}")))
+}
+
+/// Where `url` points: the kind of store and the path in it.
+pub(crate) fn locate(url: &Url) -> Result<(ObjectStoreScheme, ObjectPath), RemoteError> {
+    ObjectStoreScheme::parse(url).map_err(|_| {
+        RemoteError(format!(
+            "unsupported scheme {:?}; use s3://, gs://, az://, http:// or https://",
+            url.scheme()
+        ))
+    })
+}
+
 impl RemoteSource {
     /// Parses a source argument that looks like a URL.
     pub fn parse(argument: &str) -> Result<Self, RemoteError> {
-        let canonical = match argument.split_once("://") {
-            Some(("gcs" | "google", rest)) => format!("gs://{rest}"),
-            _ => argument.to_string(),
-        };
-        let url = Url::parse(&canonical).map_err(|e| RemoteError(format!("not a URL: {e}")))?;
-        let (scheme, path) = ObjectStoreScheme::parse(&url).map_err(|_| {
-            RemoteError(format!(
-                "unsupported scheme {:?}; use s3://, gs://, az://, http:// or https://",
-                url.scheme()
-            ))
-        })?;
+        let url = canonical_url(argument)?;
+        let (scheme, path) = locate(&url)?;
         let is_prefix = scheme != ObjectStoreScheme::Http
             && (path.as_ref().is_empty() || url.path().ends_with('/'));
         Ok(RemoteSource {
@@ -90,11 +101,8 @@ impl RemoteSource {
     /// Opens the object for reading, with its size, or starts listing the
     /// prefix.
     pub fn open(&self) -> Result<(Box<dyn Read + Send>, Option<u64>), RemoteError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| RemoteError(format!("cannot start the network runtime: {e}")))?;
-        let (store, path) = self.store()?;
+        let runtime = network_runtime()?;
+        let (store, path) = open_store(&self.url)?;
         if self.is_prefix {
             let base = self.url.to_string();
             let listing = store.list(Some(&path)).fuse();
@@ -119,51 +127,57 @@ impl RemoteSource {
             Some(size),
         ))
     }
+}
 
-    /// The store for this URL, configured from the environment, and the
-    /// path within it.
-    fn store(&self) -> Result<(Box<dyn ObjectStore>, ObjectPath), RemoteError> {
-        let url = &self.url;
-        let (scheme, path) =
-            ObjectStoreScheme::parse(url).map_err(|e| RemoteError(e.to_string()))?;
-        let retry = RetryConfig {
-            max_retries: RETRIES,
-            retry_timeout: RETRY_TIMEOUT,
-            ..RetryConfig::default()
-        };
-        let built: object_store::Result<Box<dyn ObjectStore>> = match scheme {
-            ObjectStoreScheme::AmazonS3 => AmazonS3Builder::from_env()
-                .with_url(url.as_str())
-                .with_retry(retry)
-                .build()
-                .map(|store| Box::new(store) as _),
-            ObjectStoreScheme::GoogleCloudStorage => GoogleCloudStorageBuilder::from_env()
-                .with_url(url.as_str())
-                .with_retry(retry)
-                .build()
-                .map(|store| Box::new(store) as _),
-            ObjectStoreScheme::MicrosoftAzure => MicrosoftAzureBuilder::from_env()
-                .with_url(url.as_str())
-                .with_retry(retry)
-                .build()
-                .map(|store| Box::new(store) as _),
-            // Object stores follow their own setting for plain http
-            // (`AWS_ALLOW_HTTP` and the like); a web source written as
-            // http:// is read over http.
-            ObjectStoreScheme::Http => HttpBuilder::new()
-                .with_url(&url[..url::Position::BeforePath])
-                .with_retry(retry)
-                .with_client_options(ClientOptions::new().with_allow_http(url.scheme() == "http"))
-                .build()
-                .map(|store| Box::new(store) as _),
-            _ => return Err(RemoteError(format!("unsupported URL {url}"))),
-        };
-        Ok((built.map_err(|e| describe(&e))?, path))
-    }
+/// A runtime for the requests of one reader, driven by whoever reads.
+pub(crate) fn network_runtime() -> Result<Runtime, RemoteError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| RemoteError(format!("cannot start the network runtime: {e}")))
+}
+
+/// The store for `url`, configured from the environment, and the path
+/// within it.
+pub(crate) fn open_store(url: &Url) -> Result<(Box<dyn ObjectStore>, ObjectPath), RemoteError> {
+    let (scheme, path) = ObjectStoreScheme::parse(url).map_err(|e| RemoteError(e.to_string()))?;
+    let retry = RetryConfig {
+        max_retries: RETRIES,
+        retry_timeout: RETRY_TIMEOUT,
+        ..RetryConfig::default()
+    };
+    let built: object_store::Result<Box<dyn ObjectStore>> = match scheme {
+        ObjectStoreScheme::AmazonS3 => AmazonS3Builder::from_env()
+            .with_url(url.as_str())
+            .with_retry(retry)
+            .build()
+            .map(|store| Box::new(store) as _),
+        ObjectStoreScheme::GoogleCloudStorage => GoogleCloudStorageBuilder::from_env()
+            .with_url(url.as_str())
+            .with_retry(retry)
+            .build()
+            .map(|store| Box::new(store) as _),
+        ObjectStoreScheme::MicrosoftAzure => MicrosoftAzureBuilder::from_env()
+            .with_url(url.as_str())
+            .with_retry(retry)
+            .build()
+            .map(|store| Box::new(store) as _),
+        // Object stores follow their own setting for plain http
+        // (`AWS_ALLOW_HTTP` and the like); a web source written as
+        // http:// is read over http.
+        ObjectStoreScheme::Http => HttpBuilder::new()
+            .with_url(&url[..url::Position::BeforePath])
+            .with_retry(retry)
+            .with_client_options(ClientOptions::new().with_allow_http(url.scheme() == "http"))
+            .build()
+            .map(|store| Box::new(store) as _),
+        _ => return Err(RemoteError(format!("unsupported URL {url}"))),
+    };
+    Ok((built.map_err(|e| describe(&e))?, path))
 }
 
 /// One line saying what went wrong with a request.
-fn describe(error: &object_store::Error) -> RemoteError {
+pub(crate) fn describe(error: &object_store::Error) -> RemoteError {
     let message = match error {
         object_store::Error::NotFound { .. } => "no such object (or no such bucket)".to_string(),
         object_store::Error::PermissionDenied { .. }
