@@ -616,3 +616,57 @@ fn verify_looks_up_every_linked_object() {
     // Web links are not cloud objects: not looked up.
     assert!(tasks[1]["meta"].get("objects").is_none());
 }
+
+#[test]
+fn an_env_file_carries_the_connection_settings() {
+    let moto = Moto::start();
+    let dir = TempDir::new().unwrap();
+    let local = manifest("supervisely-links-two-columns.csv");
+    moto.put("manifests", &[("links.csv", &local)], &[]);
+    let env = dir.path().join("cloud.env");
+    std::fs::write(
+        &env,
+        format!(
+            "# .env file\nPROVIDER=s3\nAPI_TOKEN=test:test\nBUCKET=manifests\n\
+             AWS_ENDPOINT={}\nAWS_ALLOW_HTTP=true\nAWS_REGION=us-east-1\n",
+            moto.endpoint
+        ),
+    )
+    .unwrap();
+    // Nothing in the environment: the file says it all.
+    let bare = || {
+        let mut command = taskport(dir.path());
+        for (key, _) in std::env::vars() {
+            if key.starts_with("AWS_") {
+                command.env_remove(key);
+            }
+        }
+        command
+    };
+    let output = ok(run(bare().args([
+        "import",
+        "s3://manifests/links.csv",
+        "--env",
+        "cloud.env",
+        "--no-store",
+        "--out",
+        "-",
+    ])));
+    assert_eq!(json_lines(&output).len(), 2);
+    let detect = ok(run(bare().args([
+        "detect",
+        "s3://manifests/links.csv",
+        "--env",
+        "cloud.env",
+    ])));
+    assert!(String::from_utf8_lossy(&detect.stdout).contains("chosen: links-csv"));
+
+    std::fs::write(&env, "PROVIDER=s3\nAPI_TOKEN=no-colon\n").unwrap();
+    let bad = run(bare().args(["import", "s3://manifests/links.csv", "--env", "cloud.env"]));
+    assert_clean_error(&bad);
+    assert!(
+        stderr(&bad).contains("cloud.env:2: for s3, API_TOKEN is ACCESS_KEY_ID:SECRET_ACCESS_KEY"),
+        "{}",
+        stderr(&bad)
+    );
+}

@@ -15,7 +15,7 @@ use crate::catalog::Catalog;
 use crate::detect;
 use crate::records::{DedupeKey, Diagnostic, Normalizer, RecordLimits, Severity};
 use crate::runtime::{Batch, ConversionStats, ConvertRequest, Limits};
-use crate::sources::Source;
+use crate::sources::{CloudSettings, Source};
 use crate::store::{ImportCounts, ImportSession, ImportStatus, NamePolicy, NewImport, TaskStore};
 use crate::verify::Verifier;
 
@@ -56,6 +56,8 @@ pub struct ImportOptions {
     /// Look up every linked cloud object before storing its task (see
     /// [`crate::verify`]).
     pub verify: bool,
+    /// Object-store settings beyond the environment's (`--env FILE`).
+    pub cloud: CloudSettings,
 }
 
 /// Where an import's by-products go.
@@ -108,7 +110,7 @@ pub fn run(
     outputs: ImportOutputs<'_>,
 ) -> anyhow::Result<ImportReport> {
     let started = Instant::now();
-    let opened = source.open()?;
+    let opened = source.open(&options.cloud)?;
     let format = match &options.format {
         Some(format) => format.clone(),
         None => detected_format(catalog, source, &opened, options)?,
@@ -135,7 +137,10 @@ pub fn run(
         mut progress,
     } = outputs;
     let mut tally = Tally::new(errors);
-    let mut verifier = options.verify.then(Verifier::new).transpose()?;
+    let mut verifier = options
+        .verify
+        .then(|| Verifier::new(options.cloud.clone()))
+        .transpose()?;
     let bytes_read = Arc::new(AtomicU64::new(0));
     let total_bytes = opened.size;
     let request = ConvertRequest {

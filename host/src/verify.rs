@@ -23,6 +23,7 @@ use url::Url;
 
 use crate::records::Task;
 use crate::records::links::{Link, Provider};
+use crate::sources::CloudSettings;
 use crate::sources::remote::{
     RemoteError, canonical_url, describe, locate, network_runtime, open_store,
 };
@@ -36,6 +37,7 @@ pub const META_KEY: &str = "objects";
 /// Looks up the objects tasks link to.
 pub struct Verifier {
     runtime: Runtime,
+    cloud: CloudSettings,
     /// Stores by the part of a link that names the bucket (`s3://bucket`,
     /// `https://bucket.s3.amazonaws.com`, ...).
     stores: HashMap<String, Arc<dyn ObjectStore>>,
@@ -50,9 +52,11 @@ struct Lookup {
 }
 
 impl Verifier {
-    pub fn new() -> Result<Self, RemoteError> {
+    /// A verifier using the environment's settings and `cloud`'s.
+    pub fn new(cloud: CloudSettings) -> Result<Self, RemoteError> {
         Ok(Verifier {
             runtime: network_runtime()?,
+            cloud,
             stores: HashMap::new(),
         })
     }
@@ -112,7 +116,7 @@ impl Verifier {
         if let Some(store) = self.stores.get(&bucket) {
             return Ok((store.clone(), path));
         }
-        let (store, _) = open_store(&url)?;
+        let (store, _) = open_store(&url, &self.cloud)?;
         let store: Arc<dyn ObjectStore> = Arc::from(store);
         self.stores.insert(bucket, store.clone());
         Ok((store, path))

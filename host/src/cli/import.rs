@@ -79,6 +79,11 @@ pub struct ImportArgs {
     #[arg(long)]
     no_store: bool,
 
+    /// Cloud connection settings (PROVIDER, API_TOKEN, BUCKET, ...; see the
+    /// README), on top of the environment's.
+    #[arg(long = "env", value_name = "FILE")]
+    env_file: Option<PathBuf>,
+
     /// Check that every linked S3, GCS or Azure object exists (HEAD
     /// requests); a task with a missing one is an error for its row, and
     /// found objects' size and etag go into meta.objects.
@@ -176,6 +181,7 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         },
         dry_run: args.dry_run,
         verify: args.verify,
+        cloud: super::cloud_settings(args.env_file.as_deref())?,
     };
     let catalog = cli.catalog(&limits)?;
     let scratch;

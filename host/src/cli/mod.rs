@@ -20,6 +20,7 @@ use clap::{Parser, Subcommand};
 
 use crate::catalog::{self, Catalog};
 use crate::runtime::Limits;
+use crate::sources::CloudSettings;
 use crate::store::SqliteStore;
 
 /// Import annotation-task manifests through sandboxed converter plugins.
@@ -113,6 +114,14 @@ fn create_output(path: &Path) -> anyhow::Result<Box<dyn Write>> {
     }
     let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     Ok(Box::new(BufWriter::new(file)))
+}
+
+/// The settings of `--env FILE`, or none.
+fn cloud_settings(env_file: Option<&Path>) -> anyhow::Result<CloudSettings> {
+    Ok(match env_file {
+        Some(path) => CloudSettings::from_env_file(path)?,
+        None => CloudSettings::default(),
+    })
 }
 
 impl Cli {

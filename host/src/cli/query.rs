@@ -18,6 +18,11 @@ use crate::store::TaskStore;
 pub struct DetectArgs {
     /// A manifest file, a folder, `-`, or an object-store or web URL.
     source: String,
+
+    /// Cloud connection settings (PROVIDER, API_TOKEN, BUCKET, ...; see the
+    /// README), on top of the environment's.
+    #[arg(long = "env", value_name = "FILE")]
+    env_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -94,7 +99,8 @@ pub fn detect(cli: &Cli, args: &DetectArgs) -> anyhow::Result<ExitCode> {
     let limits = Limits::default();
     let catalog = cli.catalog(&limits)?;
     let source = Source::parse(&args.source)?;
-    let opened = source.open()?;
+    let cloud = super::cloud_settings(args.env_file.as_deref())?;
+    let opened = source.open(&cloud)?;
     let candidates = detect::candidates(&catalog, &source, &opened, &limits);
     let mut out = io::stdout().lock();
     for candidate in &candidates {

@@ -2,6 +2,7 @@
 //! (turned into a listing for the directory formats), or an object store
 //! or web URL (see [`remote`]).
 
+pub mod credentials;
 mod listing;
 pub mod remote;
 
@@ -9,6 +10,7 @@ use std::fs::File;
 use std::io::{self, Cursor, Read};
 use std::path::{Path, PathBuf};
 
+pub use credentials::CloudSettings;
 use listing::{FolderWalk, LinesReader};
 pub use remote::RemoteSource;
 
@@ -89,8 +91,9 @@ impl Source {
         }
     }
 
-    /// Opens the source and reads its head.
-    pub fn open(&self) -> Result<OpenSource, SourceError> {
+    /// Opens the source and reads its head; `cloud` adds to the
+    /// environment's settings for object stores.
+    pub fn open(&self, cloud: &CloudSettings) -> Result<OpenSource, SourceError> {
         let error = |reason: io::Error| SourceError {
             name: self.display_name(),
             reason: describe_io_error(&reason),
@@ -107,7 +110,7 @@ impl Source {
                 (file_name_of(path), Box::new(LinesReader::new(walk)), None)
             }
             Source::Remote(remote) => {
-                let (reader, size) = remote.open().map_err(|e| SourceError {
+                let (reader, size) = remote.open(cloud).map_err(|e| SourceError {
                     name: self.display_name(),
                     reason: e.to_string(),
                 })?;

@@ -31,6 +31,7 @@ use object_store::{
 use tokio::runtime::Runtime;
 use url::Url;
 
+use super::credentials::CloudSettings;
 use super::listing::{Lines, LinesReader, entry_line};
 
 /// Retries per request after the first attempt.
@@ -100,9 +101,12 @@ impl RemoteSource {
 
     /// Opens the object for reading, with its size, or starts listing the
     /// prefix.
-    pub fn open(&self) -> Result<(Box<dyn Read + Send>, Option<u64>), RemoteError> {
+    pub fn open(
+        &self,
+        cloud: &CloudSettings,
+    ) -> Result<(Box<dyn Read + Send>, Option<u64>), RemoteError> {
         let runtime = network_runtime()?;
-        let (store, path) = open_store(&self.url)?;
+        let (store, path) = open_store(&self.url, cloud)?;
         if self.is_prefix {
             let base = self.url.to_string();
             let listing = store.list(Some(&path)).fuse();
@@ -137,31 +141,40 @@ pub(crate) fn network_runtime() -> Result<Runtime, RemoteError> {
         .map_err(|e| RemoteError(format!("cannot start the network runtime: {e}")))
 }
 
-/// The store for `url`, configured from the environment, and the path
-/// within it.
-pub(crate) fn open_store(url: &Url) -> Result<(Box<dyn ObjectStore>, ObjectPath), RemoteError> {
-    let (scheme, path) = ObjectStoreScheme::parse(url).map_err(|e| RemoteError(e.to_string()))?;
+/// The store for `url`, configured from the environment and `cloud`, and
+/// the path within it.
+pub(crate) fn open_store(
+    url: &Url,
+    cloud: &CloudSettings,
+) -> Result<(Box<dyn ObjectStore>, ObjectPath), RemoteError> {
+    let (scheme, path) = locate(url)?;
+    let settings = cloud.settings_for(&scheme, url);
     let retry = RetryConfig {
         max_retries: RETRIES,
         retry_timeout: RETRY_TIMEOUT,
         ..RetryConfig::default()
     };
+    // The object-store builders share no trait; each is configured alike.
+    macro_rules! from_env {
+        ($builder:ty) => {{
+            let mut builder = <$builder>::from_env();
+            for (key, value) in settings {
+                let key = key
+                    .parse()
+                    .map_err(|_| RemoteError(format!("unknown setting {key}")))?;
+                builder = builder.with_config(key, value);
+            }
+            builder
+                .with_url(url.as_str())
+                .with_retry(retry)
+                .build()
+                .map(|store| Box::new(store) as _)
+        }};
+    }
     let built: object_store::Result<Box<dyn ObjectStore>> = match scheme {
-        ObjectStoreScheme::AmazonS3 => AmazonS3Builder::from_env()
-            .with_url(url.as_str())
-            .with_retry(retry)
-            .build()
-            .map(|store| Box::new(store) as _),
-        ObjectStoreScheme::GoogleCloudStorage => GoogleCloudStorageBuilder::from_env()
-            .with_url(url.as_str())
-            .with_retry(retry)
-            .build()
-            .map(|store| Box::new(store) as _),
-        ObjectStoreScheme::MicrosoftAzure => MicrosoftAzureBuilder::from_env()
-            .with_url(url.as_str())
-            .with_retry(retry)
-            .build()
-            .map(|store| Box::new(store) as _),
+        ObjectStoreScheme::AmazonS3 => from_env!(AmazonS3Builder),
+        ObjectStoreScheme::GoogleCloudStorage => from_env!(GoogleCloudStorageBuilder),
+        ObjectStoreScheme::MicrosoftAzure => from_env!(MicrosoftAzureBuilder),
         // Object stores follow their own setting for plain http
         // (`AWS_ALLOW_HTTP` and the like); a web source written as
         // http:// is read over http.
