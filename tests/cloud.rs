@@ -523,6 +523,25 @@ fn an_azure_container_reads_like_a_bucket() {
     assert_eq!(tasks[0]["data"]["image"], "azure://manifests/photos/a.jpg");
     assert_eq!(tasks[0]["links"][0]["provider"], "azure");
     assert_eq!(tasks[0]["links"][0]["bucket"], "manifests");
+
+    // Signed with the account key: a SAS URL.
+    let output = ok(run(azurite.taskport(dir.path()).args([
+        "import",
+        "azure://manifests/photos/",
+        "--presign",
+        "2h",
+        "--no-store",
+        "--out",
+        "-",
+    ])));
+    let url = json_lines(&output)[0]["data"]["image"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        url.contains("/manifests/photos/a.jpg?") && url.contains("sig="),
+        "{url}"
+    );
 }
 
 #[test]
@@ -565,6 +584,21 @@ fn a_gcs_bucket_reads_like_an_s3_one() {
         .args(["import", "gs://manifests/nope.csv"]));
     assert_clean_error(&missing);
     assert!(stderr(&missing).contains("no such object"));
+
+    // Anonymous access has no key to sign with: the row fails, the rest goes on.
+    let unsigned = run(gcs.taskport(dir.path()).args([
+        "import",
+        "gs://manifests/photos/",
+        "--presign",
+        "1h",
+        "--no-store",
+    ]));
+    assert_eq!(unsigned.status.code(), Some(3), "{}", stderr(&unsigned));
+    assert!(
+        stderr(&unsigned).contains("error [presign-failed]: gs://manifests/photos/a.jpg: "),
+        "{}",
+        stderr(&unsigned)
+    );
 }
 
 #[test]
@@ -669,4 +703,64 @@ fn an_env_file_carries_the_connection_settings() {
         "{}",
         stderr(&bad)
     );
+}
+
+#[test]
+fn presign_replaces_cloud_links_with_signed_urls() {
+    let moto = Moto::start();
+    let dir = TempDir::new().unwrap();
+    let bytes = dir.path().join("bytes");
+    std::fs::write(&bytes, b"ten bytes!").unwrap();
+    moto.put("media", &[("photos/a.jpg", &bytes)], &[]);
+    let links = dir.path().join("links.csv");
+    std::fs::write(
+        &links,
+        "item_name,item_link\n\
+         a.jpg,s3://media/photos/a.jpg\n\
+         web.jpg,https://example.com/web.jpg\n",
+    )
+    .unwrap();
+
+    let plain = ok(run(moto.taskport(dir.path()).args([
+        "import",
+        "links.csv",
+        "--no-store",
+        "--out",
+        "-",
+    ])));
+    let signed = ok(run(moto.taskport(dir.path()).args([
+        "import",
+        "links.csv",
+        "--presign",
+        "1h",
+        "--no-store",
+        "--out",
+        "-",
+    ])));
+    let (plain, signed) = (json_lines(&plain), json_lines(&signed));
+    let url = signed[0]["data"]["image"].as_str().unwrap();
+    assert!(
+        url.starts_with(&format!("{}/media/photos/a.jpg?", moto.endpoint)),
+        "{url}"
+    );
+    assert!(url.contains("X-Amz-Signature=") && url.contains("X-Amz-Expires=3600"));
+    assert_eq!(
+        signed[0]["meta"]["original_links"]["image"],
+        "s3://media/photos/a.jpg"
+    );
+    assert_eq!(signed[0]["links"][0]["uri"], url);
+    // Same task as without signing, and web links are left alone.
+    assert_eq!(signed[0]["id"], plain[0]["id"]);
+    assert_eq!(signed[1], plain[1]);
+    // Anyone holding the URL can read the object.
+    let script = "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())";
+    let fetched = Command::new(python_env().join("bin/python"))
+        .args(["-c", script, url])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&fetched.stdout), "ten bytes!");
+
+    let too_long = run(taskport(dir.path()).args(["import", "links.csv", "--presign", "8d"]));
+    assert!(!too_long.status.success());
+    assert!(stderr(&too_long).contains("at most 7 days"));
 }

@@ -109,6 +109,7 @@ fn import(format: &str, file: &str, store: &str) -> anyhow::Result<serde_json::V
         record_limits: Default::default(),
         dry_run: false,
         verify: false,
+        presign: None,
         cloud: Default::default(),
     };
     let started = Instant::now();

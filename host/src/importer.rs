@@ -13,11 +13,11 @@ use anyhow::Context as _;
 
 use crate::catalog::Catalog;
 use crate::detect;
+use crate::objects::LinkedObjects;
 use crate::records::{DedupeKey, Diagnostic, Normalizer, RecordLimits, Severity};
 use crate::runtime::{Batch, ConversionStats, ConvertRequest, Limits};
 use crate::sources::{CloudSettings, Source};
 use crate::store::{ImportCounts, ImportSession, ImportStatus, NamePolicy, NewImport, TaskStore};
-use crate::verify::Verifier;
 
 /// What happens to the import when items fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -28,9 +28,6 @@ pub enum ErrorPolicy {
     /// Any error: nothing is stored.
     Fail,
 }
-
-/// The code of a task whose linked object `--verify` could not find.
-const MISSING_OBJECT: &str = "missing-object";
 
 /// How many diagnostics a report keeps for printing.
 const REPORTED_DIAGNOSTICS: usize = 10;
@@ -54,8 +51,11 @@ pub struct ImportOptions {
     /// Convert and validate, but store nothing.
     pub dry_run: bool,
     /// Look up every linked cloud object before storing its task (see
-    /// [`crate::verify`]).
+    /// [`crate::objects`]).
     pub verify: bool,
+    /// Replace cloud links by URLs signed for this long (see
+    /// [`crate::objects`]).
+    pub presign: Option<Duration>,
     /// Object-store settings beyond the environment's (`--env FILE`).
     pub cloud: CloudSettings,
 }
@@ -137,9 +137,8 @@ pub fn run(
         mut progress,
     } = outputs;
     let mut tally = Tally::new(errors);
-    let mut verifier = options
-        .verify
-        .then(|| Verifier::new(options.cloud.clone()))
+    let mut linked = (options.verify || options.presign.is_some())
+        .then(|| LinkedObjects::new(options.cloud.clone()))
         .transpose()?;
     let bytes_read = Arc::new(AtomicU64::new(0));
     let total_bytes = opened.size;
@@ -152,7 +151,13 @@ pub fn run(
     };
     let mut failure: Option<anyhow::Error> = None;
     let mut consume = |batch: Batch| -> bool {
-        let step = tally.absorb(batch, &normalizer, verifier.as_mut(), session.as_mut());
+        let step = tally.absorb(
+            batch,
+            &normalizer,
+            linked.as_mut(),
+            options,
+            session.as_mut(),
+        );
         if let Some(report) = progress.as_deref_mut() {
             let stored = session.stored();
             report(&ProgressUpdate {
@@ -294,12 +299,14 @@ impl<'a> Tally<'a> {
         }
     }
 
-    /// Normalizes, verifies if asked, and stores one batch from the plugin.
+    /// Normalizes, verifies and presigns if asked, and stores one batch from
+    /// the plugin.
     fn absorb(
         &mut self,
         batch: Batch,
         normalizer: &Normalizer,
-        verifier: Option<&mut Verifier>,
+        linked: Option<&mut LinkedObjects>,
+        options: &ImportOptions,
         session: &mut dyn ImportSession,
     ) -> anyhow::Result<()> {
         for reported in batch.diagnostics {
@@ -314,7 +321,7 @@ impl<'a> Tally<'a> {
         let mut tasks = Vec::with_capacity(batch.records.len());
         for raw in batch.records {
             match normalizer.normalize(raw) {
-                Ok(task) if verifier.is_some() => tasks.push(task),
+                Ok(task) if linked.is_some() => tasks.push(task),
                 Ok(task) => {
                     self.counts.converted += 1;
                     session.add_task(&task)?;
@@ -322,23 +329,32 @@ impl<'a> Tally<'a> {
                 Err(diagnostic) => self.diagnostic(&diagnostic, session)?,
             }
         }
-        let Some(verifier) = verifier else {
+        let Some(linked) = linked else {
             return Ok(());
         };
-        let failures = verifier.verify(&mut tasks);
+        let mut failures = vec![None; tasks.len()];
+        if options.verify {
+            failures = linked.verify(&mut tasks);
+        }
+        if let Some(valid_for) = options.presign {
+            let unsigned = linked.presign(&mut tasks, valid_for);
+            for (failure, unsigned) in failures.iter_mut().zip(unsigned) {
+                *failure = failure.take().or(unsigned);
+            }
+        }
         for (task, failure) in tasks.iter().zip(failures) {
             match failure {
                 None => {
                     self.counts.converted += 1;
                     session.add_task(task)?;
                 }
-                Some(message) => {
+                Some((code, message)) => {
                     let diagnostic = Diagnostic {
                         source: task.origin.source.clone(),
                         line: task.origin.line,
                         index: task.origin.index,
                         severity: Severity::Error,
-                        code: MISSING_OBJECT.into(),
+                        code: code.into(),
                         message,
                     };
                     self.diagnostic(&diagnostic, session)?;

@@ -11,6 +11,7 @@ use clap::Args;
 use super::Cli;
 use super::progress::{Progress, ProgressMode};
 use crate::importer::{self, ErrorPolicy, ImportOptions, ImportOutputs, ImportReport};
+use crate::objects::MAX_PRESIGN;
 use crate::records::{DedupeKey, RecordLimits};
 use crate::runtime::Limits;
 use crate::runtime::limits::{MAX_MEMORY_CEILING, parse_bytes};
@@ -84,6 +85,12 @@ pub struct ImportArgs {
     #[arg(long = "env", value_name = "FILE")]
     env_file: Option<PathBuf>,
 
+    /// Replace each S3, GCS or Azure link by an https URL signed for this
+    /// long (e.g. 12h, 7d; at most 7 days), keeping the link as written in
+    /// meta.original_links.
+    #[arg(long, value_name = "DURATION", value_parser = parse_presign)]
+    presign: Option<Duration>,
+
     /// Check that every linked S3, GCS or Azure object exists (HEAD
     /// requests); a task with a missing one is an error for its row, and
     /// found objects' size and etag go into meta.objects.
@@ -138,6 +145,14 @@ fn parse_option(text: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("{text:?} is not KEY=VALUE"))
 }
 
+fn parse_presign(text: &str) -> Result<Duration, String> {
+    let valid_for = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    if valid_for.is_zero() || valid_for > MAX_PRESIGN {
+        return Err("a signed URL is valid for more than 0 seconds and at most 7 days".into());
+    }
+    Ok(valid_for)
+}
+
 fn parse_memory(text: &str) -> Result<usize, String> {
     let bytes = parse_bytes(text)?;
     if bytes > MAX_MEMORY_CEILING {
@@ -181,6 +196,7 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         },
         dry_run: args.dry_run,
         verify: args.verify,
+        presign: args.presign,
         cloud: super::cloud_settings(args.env_file.as_deref())?,
     };
     let catalog = cli.catalog(&limits)?;

@@ -15,6 +15,7 @@
 //!   so a wrong endpoint or a missing bucket fails in seconds.
 
 use std::io::{self, Read};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Buf;
@@ -25,6 +26,7 @@ use object_store::azure::MicrosoftAzureBuilder;
 use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::http::HttpBuilder;
 use object_store::path::Path as ObjectPath;
+use object_store::signer::Signer;
 use object_store::{
     ClientOptions, ObjectMeta, ObjectStore, ObjectStoreExt, ObjectStoreScheme, RetryConfig,
 };
@@ -51,9 +53,15 @@ pub struct RemoteSource {
 }
 
 /// Why a remote source could not be used: one line for the user.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{0}")]
 pub struct RemoteError(String);
+
+impl From<&str> for RemoteError {
+    fn from(message: &str) -> Self {
+        RemoteError(message.to_string())
+    }
+}
 
 /// Parses an object or web URL, with `gcs://` and `google://` spelled as
 /// the `gs://` that object stores know.
@@ -106,7 +114,7 @@ impl RemoteSource {
         cloud: &CloudSettings,
     ) -> Result<(Box<dyn Read + Send>, Option<u64>), RemoteError> {
         let runtime = network_runtime()?;
-        let (store, path) = open_store(&self.url, cloud)?;
+        let (ConfiguredStore { store, .. }, path) = open_store(&self.url, cloud)?;
         if self.is_prefix {
             let base = self.url.to_string();
             let listing = store.list(Some(&path)).fuse();
@@ -141,12 +149,20 @@ pub(crate) fn network_runtime() -> Result<Runtime, RemoteError> {
         .map_err(|e| RemoteError(format!("cannot start the network runtime: {e}")))
 }
 
+/// A store configured for a URL: for requests, and for signing URLs when
+/// the provider can (the web cannot).
+#[derive(Debug, Clone)]
+pub(crate) struct ConfiguredStore {
+    pub(crate) store: Arc<dyn ObjectStore>,
+    pub(crate) signer: Option<Arc<dyn Signer>>,
+}
+
 /// The store for `url`, configured from the environment and `cloud`, and
 /// the path within it.
 pub(crate) fn open_store(
     url: &Url,
     cloud: &CloudSettings,
-) -> Result<(Box<dyn ObjectStore>, ObjectPath), RemoteError> {
+) -> Result<(ConfiguredStore, ObjectPath), RemoteError> {
     let (scheme, path) = locate(url)?;
     let settings = cloud.settings_for(&scheme, url);
     let retry = RetryConfig {
@@ -168,10 +184,16 @@ pub(crate) fn open_store(
                 .with_url(url.as_str())
                 .with_retry(retry)
                 .build()
-                .map(|store| Box::new(store) as _)
+                .map(|store| {
+                    let store = Arc::new(store);
+                    ConfiguredStore {
+                        store: store.clone(),
+                        signer: Some(store),
+                    }
+                })
         }};
     }
-    let built: object_store::Result<Box<dyn ObjectStore>> = match scheme {
+    let built: object_store::Result<ConfiguredStore> = match scheme {
         ObjectStoreScheme::AmazonS3 => from_env!(AmazonS3Builder),
         ObjectStoreScheme::GoogleCloudStorage => from_env!(GoogleCloudStorageBuilder),
         ObjectStoreScheme::MicrosoftAzure => from_env!(MicrosoftAzureBuilder),
@@ -183,7 +205,10 @@ pub(crate) fn open_store(
             .with_retry(retry)
             .with_client_options(ClientOptions::new().with_allow_http(url.scheme() == "http"))
             .build()
-            .map(|store| Box::new(store) as _),
+            .map(|store| ConfiguredStore {
+                store: Arc::new(store),
+                signer: None,
+            }),
         _ => return Err(RemoteError(format!("unsupported URL {url}"))),
     };
     Ok((built.map_err(|e| describe(&e))?, path))
