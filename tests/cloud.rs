@@ -319,6 +319,25 @@ fn generated_links(dir: &Path, rows: usize) -> PathBuf {
     path
 }
 
+/// Puts `media/photos/a.jpg` (the ten bytes `ten bytes!`) into the server,
+/// and writes `links.csv` into `dir` with a header and `rows`.
+fn media_and_links(moto: &Moto, dir: &Path, rows: &str) {
+    let bytes = dir.join("bytes");
+    std::fs::write(&bytes, b"ten bytes!").unwrap();
+    moto.put("media", &[("photos/a.jpg", &bytes)], &[]);
+    std::fs::write(
+        dir.join("links.csv"),
+        format!("item_name,item_link\n{rows}"),
+    )
+    .unwrap();
+}
+
+/// Asserts standard error contains `text`.
+fn assert_said(output: &Output, text: &str) {
+    let said = stderr(output);
+    assert!(said.contains(text), "expected {text:?} in: {said}");
+}
+
 fn ok(output: Output) -> Output {
     assert!(output.status.success(), "{}", stderr(&output));
     output
@@ -418,7 +437,7 @@ fn a_prefix_is_listed_for_the_folder_formats() {
     assert_eq!(names, ["a.jpg", "b.png", "sub/c.jpg"]);
     assert_eq!(tasks[2]["data"]["image"], "s3://media/photos/sub/c.jpg");
     assert_eq!(tasks[2]["links"][0]["bucket"], "media");
-    assert!(stderr(&output).contains("1 file(s) skipped"));
+    assert_said(&output, "1 file(s) skipped");
 
     let audio = ok(run(moto
         .taskport(dir.path())
@@ -460,11 +479,7 @@ fn missing_objects_and_unreachable_endpoints_fail_in_one_line() {
         .taskport(dir.path())
         .args(["import", "s3://manifests/nope.csv"]));
     assert_clean_error(&missing);
-    assert!(
-        stderr(&missing).contains("s3://manifests/nope.csv: no such object"),
-        "{}",
-        stderr(&missing)
-    );
+    assert_said(&missing, "s3://manifests/nope.csv: no such object");
     let imports = ok(run(taskport(dir.path()).arg("imports")));
     assert!(!String::from_utf8_lossy(&imports.stdout).contains("nope"));
 
@@ -477,15 +492,11 @@ fn missing_objects_and_unreachable_endpoints_fail_in_one_line() {
         .env("AWS_ENDPOINT", format!("http://127.0.0.1:{port}"))
         .args(["import", "s3://manifests/links.csv"]));
     assert_clean_error(&unreachable);
-    assert!(
-        stderr(&unreachable).contains("cannot read s3://manifests/links.csv"),
-        "{}",
-        stderr(&unreachable)
-    );
+    assert_said(&unreachable, "cannot read s3://manifests/links.csv");
 
     let scheme = run(taskport(dir.path()).args(["import", "ftp://host/links.csv"]));
     assert_clean_error(&scheme);
-    assert!(stderr(&scheme).contains("unsupported scheme \"ftp\""));
+    assert_said(&scheme, "unsupported scheme \"ftp\"");
 }
 
 #[test]
@@ -583,7 +594,7 @@ fn a_gcs_bucket_reads_like_an_s3_one() {
         .taskport(dir.path())
         .args(["import", "gs://manifests/nope.csv"]));
     assert_clean_error(&missing);
-    assert!(stderr(&missing).contains("no such object"));
+    assert_said(&missing, "no such object");
 
     // Anonymous access has no key to sign with: the row fails, the rest goes on.
     let unsigned = run(gcs.taskport(dir.path()).args([
@@ -594,10 +605,9 @@ fn a_gcs_bucket_reads_like_an_s3_one() {
         "--no-store",
     ]));
     assert_eq!(unsigned.status.code(), Some(3), "{}", stderr(&unsigned));
-    assert!(
-        stderr(&unsigned).contains("error [presign-failed]: gs://manifests/photos/a.jpg: "),
-        "{}",
-        stderr(&unsigned)
+    assert_said(
+        &unsigned,
+        "error [presign-failed]: gs://manifests/photos/a.jpg: ",
     );
 }
 
@@ -605,18 +615,13 @@ fn a_gcs_bucket_reads_like_an_s3_one() {
 fn verify_looks_up_every_linked_object() {
     let moto = Moto::start();
     let dir = TempDir::new().unwrap();
-    let bytes = dir.path().join("bytes");
-    std::fs::write(&bytes, [0u8; 10]).unwrap();
-    moto.put("media", &[("photos/a.jpg", &bytes)], &[]);
-    let links = dir.path().join("links.csv");
-    std::fs::write(
-        &links,
-        "item_name,item_link\n\
-         a.jpg,s3://media/photos/a.jpg\n\
+    media_and_links(
+        &moto,
+        dir.path(),
+        "a.jpg,s3://media/photos/a.jpg\n\
          gone.jpg,s3://media/photos/gone.jpg\n\
          web.jpg,https://example.com/web.jpg\n",
-    )
-    .unwrap();
+    );
 
     // The policy decides: with `fail`, nothing is stored.
     let failed = run(moto.taskport(dir.path()).args([
@@ -627,19 +632,16 @@ fn verify_looks_up_every_linked_object() {
         "fail",
     ]));
     assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
-    assert!(stderr(&failed).contains("nothing was stored"));
+    assert_said(&failed, "nothing was stored");
 
     let output =
         run(moto
             .taskport(dir.path())
             .args(["import", "links.csv", "--verify", "--out", "-"]));
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains(
-            "links.csv:3: error [missing-object]: s3://media/photos/gone.jpg: no such object"
-        ),
-        "{}",
-        stderr(&output)
+    assert_said(
+        &output,
+        "links.csv:3: error [missing-object]: s3://media/photos/gone.jpg: no such object",
     );
     let tasks = json_lines(&output);
     let names: Vec<&str> = tasks.iter().map(|t| t["name"].as_str().unwrap()).collect();
@@ -698,10 +700,9 @@ fn an_env_file_carries_the_connection_settings() {
     std::fs::write(&env, "PROVIDER=s3\nAPI_TOKEN=no-colon\n").unwrap();
     let bad = run(bare().args(["import", "s3://manifests/links.csv", "--env", "cloud.env"]));
     assert_clean_error(&bad);
-    assert!(
-        stderr(&bad).contains("cloud.env:2: for s3, API_TOKEN is ACCESS_KEY_ID:SECRET_ACCESS_KEY"),
-        "{}",
-        stderr(&bad)
+    assert_said(
+        &bad,
+        "cloud.env:2: for s3, API_TOKEN is ACCESS_KEY_ID:SECRET_ACCESS_KEY",
     );
 }
 
@@ -709,17 +710,12 @@ fn an_env_file_carries_the_connection_settings() {
 fn presign_replaces_cloud_links_with_signed_urls() {
     let moto = Moto::start();
     let dir = TempDir::new().unwrap();
-    let bytes = dir.path().join("bytes");
-    std::fs::write(&bytes, b"ten bytes!").unwrap();
-    moto.put("media", &[("photos/a.jpg", &bytes)], &[]);
-    let links = dir.path().join("links.csv");
-    std::fs::write(
-        &links,
-        "item_name,item_link\n\
-         a.jpg,s3://media/photos/a.jpg\n\
+    media_and_links(
+        &moto,
+        dir.path(),
+        "a.jpg,s3://media/photos/a.jpg\n\
          web.jpg,https://example.com/web.jpg\n",
-    )
-    .unwrap();
+    );
 
     let plain = ok(run(moto.taskport(dir.path()).args([
         "import",
@@ -762,5 +758,5 @@ fn presign_replaces_cloud_links_with_signed_urls() {
 
     let too_long = run(taskport(dir.path()).args(["import", "links.csv", "--presign", "8d"]));
     assert!(!too_long.status.success());
-    assert!(stderr(&too_long).contains("at most 7 days"));
+    assert_said(&too_long, "at most 7 days");
 }
