@@ -15,7 +15,7 @@
 //!   A link that cannot be signed (no key to sign with) fails the task
 //!   (`presign-failed`).
 //! - Each store is built once per bucket, from the same settings as sources
-//!   (see [`crate::sources::remote`]); requests are retried as sources' are.
+//!   (see [`crate::sources::stores`]); requests are retried as sources' are.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -31,7 +31,7 @@ use url::Url;
 use crate::records::Task;
 use crate::records::links::{Provider, extract};
 use crate::sources::CloudSettings;
-use crate::sources::remote::{
+use crate::sources::stores::{
     ConfiguredStore, RemoteError, canonical_url, describe, locate, network_runtime, open_store,
 };
 

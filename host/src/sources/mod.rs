@@ -5,6 +5,7 @@
 pub mod credentials;
 mod listing;
 pub mod remote;
+pub mod stores;
 
 use std::fs::File;
 use std::io::{self, Cursor, Read};

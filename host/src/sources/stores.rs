@@ -1,0 +1,154 @@
+//! Object stores, configured for a URL from each provider's standard
+//! environment variables (`AWS_*`, `GOOGLE_*`, `AZURE_*`, as the provider's
+//! own tools read them) and `--env` settings (see [`super::credentials`]),
+//! with the `object_store` crate.
+//!
+//! A request is retried at most [`RETRIES`] times within [`RETRY_TIMEOUT`],
+//! so a wrong endpoint or a missing bucket fails in seconds.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use object_store::aws::AmazonS3Builder;
+use object_store::azure::MicrosoftAzureBuilder;
+use object_store::gcp::GoogleCloudStorageBuilder;
+use object_store::http::HttpBuilder;
+use object_store::path::Path as ObjectPath;
+use object_store::signer::Signer;
+use object_store::{ClientOptions, ObjectStore, ObjectStoreScheme, RetryConfig};
+use tokio::runtime::Runtime;
+use url::Url;
+
+use super::credentials::CloudSettings;
+
+/// Retries per request after the first attempt.
+pub const RETRIES: usize = 2;
+/// How long a request may keep being retried.
+pub const RETRY_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Why an object store or web source could not be used: one line for the
+/// user.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct RemoteError(String);
+
+impl From<&str> for RemoteError {
+    fn from(message: &str) -> Self {
+        RemoteError(message.to_string())
+    }
+}
+
+/// Parses an object or web URL, with `gcs://` and `google://` spelled as
+/// the `gs://` that object stores know.
+pub(crate) fn canonical_url(text: &str) -> Result<Url, RemoteError> {
+    let canonical = match text.split_once("://") {
+        Some(("gcs" | "google", rest)) => format!("gs://{rest}"),
+        _ => text.to_string(),
+    };
+    Url::parse(&canonical).map_err(|e| RemoteError(format!("not a URL: {e}")))
+}
+
+/// Where `url` points: the kind of store and the path in it.
+pub(crate) fn locate(url: &Url) -> Result<(ObjectStoreScheme, ObjectPath), RemoteError> {
+    ObjectStoreScheme::parse(url).map_err(|_| {
+        RemoteError(format!(
+            "unsupported scheme {:?}; use s3://, gs://, az://, http:// or https://",
+            url.scheme()
+        ))
+    })
+}
+
+/// A runtime for the requests of one reader, driven by whoever reads.
+pub(crate) fn network_runtime() -> Result<Runtime, RemoteError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| RemoteError(format!("cannot start the network runtime: {e}")))
+}
+
+/// A store configured for a URL: for requests, and for signing URLs when
+/// the provider can (the web cannot).
+#[derive(Debug, Clone)]
+pub(crate) struct ConfiguredStore {
+    pub(crate) store: Arc<dyn ObjectStore>,
+    pub(crate) signer: Option<Arc<dyn Signer>>,
+}
+
+/// The store for `url`, configured from the environment and `cloud`, and
+/// the path within it.
+pub(crate) fn open_store(
+    url: &Url,
+    cloud: &CloudSettings,
+) -> Result<(ConfiguredStore, ObjectPath), RemoteError> {
+    let (scheme, path) = locate(url)?;
+    let settings = cloud.settings_for(&scheme, url);
+    let retry = RetryConfig {
+        max_retries: RETRIES,
+        retry_timeout: RETRY_TIMEOUT,
+        ..RetryConfig::default()
+    };
+    // The object-store builders share no trait; each is configured alike.
+    macro_rules! from_env {
+        ($builder:ty) => {{
+            let mut builder = <$builder>::from_env();
+            for (key, value) in settings {
+                let key = key
+                    .parse()
+                    .map_err(|_| RemoteError(format!("unknown setting {key}")))?;
+                builder = builder.with_config(key, value);
+            }
+            builder
+                .with_url(url.as_str())
+                .with_retry(retry)
+                .build()
+                .map(|store| {
+                    let store = Arc::new(store);
+                    ConfiguredStore {
+                        store: store.clone(),
+                        signer: Some(store),
+                    }
+                })
+        }};
+    }
+    let built: object_store::Result<ConfiguredStore> = match scheme {
+        ObjectStoreScheme::AmazonS3 => from_env!(AmazonS3Builder),
+        ObjectStoreScheme::GoogleCloudStorage => from_env!(GoogleCloudStorageBuilder),
+        ObjectStoreScheme::MicrosoftAzure => from_env!(MicrosoftAzureBuilder),
+        // Object stores follow their own setting for plain http
+        // (`AWS_ALLOW_HTTP` and the like); a web source written as
+        // http:// is read over http.
+        ObjectStoreScheme::Http => HttpBuilder::new()
+            .with_url(&url[..url::Position::BeforePath])
+            .with_retry(retry)
+            .with_client_options(ClientOptions::new().with_allow_http(url.scheme() == "http"))
+            .build()
+            .map(|store| ConfiguredStore {
+                store: Arc::new(store),
+                signer: None,
+            }),
+        _ => return Err(RemoteError(format!("unsupported URL {url}"))),
+    };
+    Ok((built.map_err(|e| describe(&e))?, path))
+}
+
+/// One line saying what went wrong with a request.
+pub(crate) fn describe(error: &object_store::Error) -> RemoteError {
+    let message = match error {
+        object_store::Error::NotFound { .. } => "no such object (or no such bucket)".to_string(),
+        object_store::Error::PermissionDenied { .. }
+        | object_store::Error::Unauthenticated { .. } => {
+            "access denied; check the provider's credentials in the environment".to_string()
+        }
+        // Without keys, the S3 client asks the instance metadata service.
+        other if other.to_string().contains("169.254.169.254") => {
+            "no credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \
+             (or AWS_SKIP_SIGNATURE=true for a public bucket)"
+                .to_string()
+        }
+        other => {
+            let text = other.to_string();
+            text.split_whitespace().collect::<Vec<_>>().join(" ")
+        }
+    };
+    RemoteError(message)
+}
