@@ -306,3 +306,30 @@ fn tasks_limit_and_jsonl_export_print_the_stored_records() {
     assert_eq!(first["name"], "image1.jpg");
     assert_eq!(first["origin"]["line"], 1);
 }
+
+#[test]
+fn delete_removes_a_dataset_and_frees_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "links.csv", LINKS);
+    stdout(common::taskport(dir.path()).args(["import", "links.csv"]));
+    stdout(common::taskport(dir.path()).args(["import", "links.csv", "--dataset", "kept"]));
+
+    let deleted = common::run(common::taskport(dir.path()).args(["delete", "links"]));
+    assert!(deleted.status.success(), "{}", common::stderr(&deleted));
+    assert!(common::stderr(&deleted).contains("deleted dataset \"links\": 2 tasks, 1 imports"));
+    assert_eq!(task_count(dir.path(), "links"), 0);
+    assert_eq!(task_count(dir.path(), "kept"), 2);
+    let imports = stdout(common::taskport(dir.path()).arg("imports"));
+    assert_eq!(
+        imports.lines().count(),
+        2,
+        "header and one import: {imports}"
+    );
+
+    let again = common::run(common::taskport(dir.path()).args(["import", "links.csv"]));
+    assert!(common::stderr(&again).contains("2 added, 0 duplicates skipped"));
+
+    let missing = common::run(common::taskport(dir.path()).args(["delete", "nope"]));
+    common::assert_clean_error(&missing);
+    assert!(common::stderr(&missing).contains("dataset \"nope\" does not exist"));
+}

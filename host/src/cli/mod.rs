@@ -60,6 +60,8 @@ enum Command {
     Tasks(query::TasksArgs),
     /// Write a dataset's tasks as Label Studio JSON or normalized JSON lines.
     Export(query::ExportArgs),
+    /// Delete a dataset: its tasks and its import history.
+    Delete(query::DeleteArgs),
     /// Install, list, inspect and remove converter plugins.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
@@ -86,6 +88,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Imports => query::imports(cli),
         Command::Tasks(args) => query::tasks(cli, args),
         Command::Export(args) => query::export(cli, args),
+        Command::Delete(args) => query::delete(cli, args),
         Command::Plugin(command) => plugin::run(cli, command),
     }
 }

@@ -45,6 +45,12 @@ pub struct ExportArgs {
     out: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The dataset to delete, with its tasks and import history.
+    dataset: String,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ExportFormat {
     LabelStudio,
@@ -131,6 +137,17 @@ pub fn datasets(cli: &Cli) -> anyhow::Result<ExitCode> {
             dataset.name, dataset.tasks, dataset.imports, dataset.created_at
         )?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `taskport delete DATASET`.
+pub fn delete(cli: &Cli, args: &DeleteArgs) -> anyhow::Result<ExitCode> {
+    let mut store = cli.open_store()?;
+    let deleted = store.delete_dataset(&args.dataset)?;
+    eprintln!(
+        "taskport: deleted dataset {:?}: {} tasks, {} imports",
+        deleted.name, deleted.tasks, deleted.imports
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -149,6 +149,10 @@ pub trait TaskStore {
 
     /// Diagnostics recorded for one import, in order.
     fn diagnostics(&self, import_id: i64) -> StoreResult<Vec<Diagnostic>>;
+
+    /// Deletes a dataset with its tasks and its import history, in one
+    /// transaction; returns what it held.
+    fn delete_dataset(&mut self, dataset: &str) -> StoreResult<DatasetSummary>;
 }
 
 /// How many of the tasks given to an import were stored so far.

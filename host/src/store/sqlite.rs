@@ -217,6 +217,26 @@ impl TaskStore for SqliteStore {
         Ok(())
     }
 
+    fn delete_dataset(&mut self, dataset: &str) -> StoreResult<DatasetSummary> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(db_error)?;
+        let deleted = self.dataset_id(dataset).and_then(|id| {
+            let summary = self
+                .datasets()?
+                .into_iter()
+                .find(|summary| summary.name == dataset)
+                .ok_or_else(|| StoreError::NoSuchDataset(dataset.to_string()))?;
+            delete_rows(&self.conn, dataset, id)?;
+            self.conn.execute_batch("COMMIT").map_err(db_error)?;
+            Ok(summary)
+        });
+        if deleted.is_err() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        deleted
+    }
+
     fn diagnostics(&self, import_id: i64) -> StoreResult<Vec<Diagnostic>> {
         let mut stmt = self
             .conn
@@ -244,6 +264,41 @@ impl TaskStore for SqliteStore {
             .map_err(db_error)?;
         rows.collect::<Result<_, _>>().map_err(db_error)
     }
+}
+
+/// Deletes every row of `dataset` (id `dataset_id`) inside the open
+/// transaction.
+fn delete_rows(conn: &Connection, dataset: &str, dataset_id: i64) -> StoreResult<()> {
+    let ranges: Vec<(i64, i64)> = conn
+        .prepare(
+            "SELECT first_seq, last_seq FROM imports
+             WHERE dataset = ?1 AND first_seq IS NOT NULL",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_map([dataset], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect()
+        })
+        .map_err(db_error)?;
+    let mut delete_range = conn
+        .prepare("DELETE FROM tasks WHERE seq BETWEEN ?1 AND ?2")
+        .map_err(db_error)?;
+    for (first, last) in ranges {
+        delete_range.execute([first, last]).map_err(db_error)?;
+    }
+    conn.execute_batch(&format!(
+        "DELETE FROM task_ids WHERE dataset_id = {dataset_id};
+         DELETE FROM task_names WHERE dataset_id = {dataset_id};
+         DELETE FROM datasets WHERE id = {dataset_id};"
+    ))
+    .map_err(db_error)?;
+    conn.execute(
+        "DELETE FROM diagnostics WHERE import_id IN (SELECT id FROM imports WHERE dataset = ?1)",
+        [dataset],
+    )
+    .map_err(db_error)?;
+    conn.execute("DELETE FROM imports WHERE dataset = ?1", [dataset])
+        .map_err(db_error)?;
+    Ok(())
 }
 
 /// Stable text of a severity as stored.

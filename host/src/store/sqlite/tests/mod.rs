@@ -378,3 +378,56 @@ fn compact_rows_read_back_whole() {
         .unwrap();
     assert_eq!(limited, [hex, &hex.to_uppercase()]);
 }
+
+#[test]
+fn deleting_a_dataset_takes_its_tasks_and_history_only() {
+    let (_dir, path) = temp_store();
+    let mut store = SqliteStore::open(&path).unwrap();
+    let tasks = vec![task("a", "a.jpg", false, 1), task("b", "b.jpg", false, 2)];
+    import(&mut store, "d", &tasks);
+    let mut session = store.begin_import(new_import("d")).unwrap();
+    session.add_task(&task("c", "c.jpg", false, 1)).unwrap();
+    session.add_diagnostic(&diagnostic(2)).unwrap();
+    session.commit(ImportCounts::default()).unwrap();
+    import(&mut store, "other", &tasks);
+    let before_other = all_tasks(&store, "other");
+
+    let deleted = store.delete_dataset("d").unwrap();
+    assert_eq!(
+        (deleted.name.as_str(), deleted.tasks, deleted.imports),
+        ("d", 3, 2)
+    );
+    let names: Vec<String> = store
+        .datasets()
+        .unwrap()
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
+    assert_eq!(names, ["other"]);
+    assert!(
+        store
+            .imports()
+            .unwrap()
+            .iter()
+            .all(|i| i.dataset == "other")
+    );
+    assert_eq!(all_tasks(&store, "other"), before_other);
+    let conn = Connection::open(&path).unwrap();
+    for table in ["tasks", "task_ids", "task_names"] {
+        let rows: i64 = conn
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 2, "{table}");
+    }
+    let diagnostics: i64 = conn
+        .query_row("SELECT count(*) FROM diagnostics", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(diagnostics, 0);
+
+    // The name is free again, and so are its ids.
+    assert_eq!(import(&mut store, "d", &tasks), stored(2, 0));
+    assert!(matches!(
+        store.delete_dataset("nope"),
+        Err(StoreError::NoSuchDataset(_))
+    ));
+}
