@@ -206,7 +206,8 @@ impl LinkedObjects {
                         (linked, result)
                     }
                 })
-                .buffer_unordered(CONCURRENT_REQUESTS)
+                // In order, so that a task's first failing link is the one reported.
+                .buffered(CONCURRENT_REQUESTS)
                 .collect(),
         )
     }
