@@ -17,8 +17,9 @@
 //!
 //! Other lines are the provider's own settings under their environment
 //! variable names (`AWS_*`, `GOOGLE_*`, `AZURE_*`, as the README lists).
-//! The file's settings override the environment's for that provider, in
-//! `BUCKET` only when it is given.
+//! Where the file applies (that provider, and `BUCKET` when given), its
+//! settings replace the environment's for that provider entirely, so that
+//! credentials from the two never mix.
 
 use std::path::Path;
 
@@ -27,6 +28,8 @@ use object_store::aws::AmazonS3ConfigKey;
 use object_store::azure::AzureConfigKey;
 use object_store::gcp::GoogleConfigKey;
 use url::Url;
+
+use crate::records::links::classify;
 
 /// A provider an env file can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,10 +139,11 @@ impl CloudSettings {
         let mut entries = Vec::new();
         for entry in dotenvy::from_read_iter(text.as_bytes()) {
             entries.push(entry.map_err(|e| match e {
+                // The line itself may hold a secret: it is not repeated.
                 dotenvy::Error::LineParse(line, _) => SettingsError {
                     file: file.clone(),
                     line: text.lines().position(|l| l == line).map(|n| n + 1),
-                    message: format!("cannot parse {line:?} (expected NAME=value)"),
+                    message: "cannot parse this line (expected NAME=value)".to_string(),
                 },
                 other => error(None, other.to_string()),
             })?);
@@ -198,38 +202,35 @@ impl CloudSettings {
         })
     }
 
-    /// The settings to apply on top of the environment's for a store of
-    /// `scheme` reached through `url`.
+    /// The settings that replace the environment's for a store of `scheme`
+    /// reached through `url`; `None` where the environment's apply.
     pub(crate) fn settings_for(
         &self,
         scheme: &ObjectStoreScheme,
         url: &Url,
-    ) -> &[(String, String)] {
+    ) -> Option<&[(String, String)]> {
         match &self.env_file {
             Some(file)
                 if file.provider.serves(scheme)
                     && file
                         .bucket
                         .as_deref()
-                        .is_none_or(|bucket| names_bucket(url, bucket)) =>
+                        .is_none_or(|bucket| in_bucket(url, bucket)) =>
             {
-                &file.settings
+                Some(&file.settings)
             }
-            _ => &[],
+            _ => None,
         }
     }
 }
 
-/// Whether `url` is in `bucket`: as its host (`s3://bucket/…`), the first
-/// label of its host (`https://bucket.s3.amazonaws.com/…`) or the first
-/// segment of its path (path-style and Azure https URLs).
-fn names_bucket(url: &Url, bucket: &str) -> bool {
-    let host = url.host_str().unwrap_or_default();
-    let first_segment = url
-        .path_segments()
-        .and_then(|mut segments| segments.next())
-        .unwrap_or_default();
-    host == bucket || host.split('.').next() == Some(bucket) || first_segment == bucket
+/// Whether `url` names an object or prefix of `bucket`, as the link
+/// classifier reads its bucket (`s3://bucket/…`, the https spellings).
+fn in_bucket(url: &Url, bucket: &str) -> bool {
+    classify(url.as_str())
+        .and_then(|location| location.bucket)
+        .as_deref()
+        == Some(bucket)
 }
 
 /// The 1-based line where `key` is set.
@@ -274,23 +275,18 @@ mod tests {
         let s3 = ObjectStoreScheme::AmazonS3;
         assert_eq!(
             settings.settings_for(&s3, &url("s3://media/a.jpg")),
-            expected
+            Some(&expected[..])
         );
         assert_eq!(
             settings.settings_for(&s3, &url("https://media.s3.amazonaws.com/a.jpg")),
-            expected
+            Some(&expected[..])
         );
-        assert!(
-            settings
-                .settings_for(&s3, &url("s3://other/a.jpg"))
-                .is_empty()
-        );
+        // Not another bucket that merely looks alike.
+        for other in ["s3://other/media/a.jpg", "s3://media.backup/a.jpg"] {
+            assert_eq!(settings.settings_for(&s3, &url(other)), None, "{other}");
+        }
         let gcs = ObjectStoreScheme::GoogleCloudStorage;
-        assert!(
-            settings
-                .settings_for(&gcs, &url("gs://media/a.jpg"))
-                .is_empty()
-        );
+        assert_eq!(settings.settings_for(&gcs, &url("gs://media/a.jpg")), None);
     }
 
     #[test]
@@ -298,7 +294,7 @@ mod tests {
         let google = read("PROVIDER=google\nAPI_TOKEN=/keys/sa.json\n").unwrap();
         let gcs = ObjectStoreScheme::GoogleCloudStorage;
         assert_eq!(
-            google.settings_for(&gcs, &url("gs://any/x")),
+            google.settings_for(&gcs, &url("gs://any/x")).unwrap(),
             [(
                 "google_service_account".to_string(),
                 "/keys/sa.json".to_string()
@@ -307,13 +303,15 @@ mod tests {
         let inline =
             read("PROVIDER=google\nAPI_TOKEN='{\"type\": \"service_account\"}'\n").unwrap();
         assert_eq!(
-            inline.settings_for(&gcs, &url("gs://any/x"))[0].0,
+            inline.settings_for(&gcs, &url("gs://any/x")).unwrap()[0].0,
             "google_service_account_key"
         );
         let azure =
             read("PROVIDER=azure\nAPI_TOKEN=sv=2024&sig=abc\nAZURE_STORAGE_ACCOUNT_NAME=acct\n")
                 .unwrap();
-        let settings = azure.settings_for(&ObjectStoreScheme::MicrosoftAzure, &url("az://c/x"));
+        let settings = azure
+            .settings_for(&ObjectStoreScheme::MicrosoftAzure, &url("az://c/x"))
+            .unwrap();
         assert_eq!(
             settings[0],
             ("azure_storage_sas_key".into(), "sv=2024&sig=abc".into())
@@ -345,6 +343,8 @@ mod tests {
         assert!(
             message("PROVIDER=s3\nGOOGLE_BASE_URL=x\n").contains("cloud.env:2: unknown setting")
         );
-        assert!(message("PROVIDER=s3\nnot a setting\n").contains("cloud.env:2: cannot parse"));
+        let unparsed = message("PROVIDER=s3\nAPI_TOKEN AKID:secret\n");
+        assert!(unparsed.contains("cloud.env:2: cannot parse"), "{unparsed}");
+        assert!(!unparsed.contains("secret"), "{unparsed}");
     }
 }

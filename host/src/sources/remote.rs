@@ -41,6 +41,12 @@ impl RemoteSource {
     pub fn parse(argument: &str) -> Result<Self, RemoteError> {
         let url = canonical_url(argument)?;
         let (scheme, path) = locate(&url)?;
+        if url.query().is_some() {
+            return Err(RemoteError::from(
+                "URLs with a query (signed or with a token) cannot be read yet; \
+                 download the manifest and import the local file",
+            ));
+        }
         let is_prefix = scheme != ObjectStoreScheme::Http
             && (path.as_ref().is_empty() || url.path().ends_with('/'));
         Ok(RemoteSource {
@@ -69,13 +75,13 @@ impl RemoteSource {
         let runtime = network_runtime()?;
         let (ConfiguredStore { store, .. }, path) = open_store(&self.url, cloud)?;
         if self.is_prefix {
-            let base = self.url.to_string();
+            let base = self.url.clone();
             let listing = store.list(Some(&path)).fuse();
             let lines = PrefixListing {
                 runtime,
                 listing,
                 prefix: path,
-                base: base.trim_end_matches('/').to_string(),
+                base,
             };
             return Ok((Box::new(LinesReader::new(lines)), None));
         }
@@ -124,8 +130,8 @@ struct PrefixListing {
     /// Fused: a reader may be read again after its end.
     listing: Fuse<BoxStream<'static, object_store::Result<ObjectMeta>>>,
     prefix: ObjectPath,
-    /// The prefix URL without its trailing `/`.
-    base: String,
+    /// The prefix URL.
+    base: Url,
 }
 
 impl Lines for PrefixListing {
@@ -142,9 +148,13 @@ impl Lines for PrefixListing {
             if relative.is_empty() || relative.iter().any(|part| part.starts_with('.')) {
                 continue;
             }
-            let path = relative.join("/");
-            let uri = format!("{}/{path}", self.base);
-            return entry_line(&path, &uri, meta.size).map(Some);
+            // Segment by segment, so that `#`, `?` and `%` in keys are
+            // escaped rather than read as URL syntax.
+            let mut uri = self.base.clone();
+            if let Ok(mut segments) = uri.path_segments_mut() {
+                segments.pop_if_empty().extend(&relative);
+            }
+            return entry_line(&relative.join("/"), uri.as_str(), meta.size).map(Some);
         }
     }
 }

@@ -50,12 +50,18 @@ pub(crate) fn canonical_url(text: &str) -> Result<Url, RemoteError> {
 
 /// Where `url` points: the kind of store and the path in it.
 pub(crate) fn locate(url: &Url) -> Result<(ObjectStoreScheme, ObjectPath), RemoteError> {
-    ObjectStoreScheme::parse(url).map_err(|_| {
+    let unsupported = || {
         RemoteError(format!(
             "unsupported scheme {:?}; use s3://, gs://, az://, http:// or https://",
             url.scheme()
         ))
-    })
+    };
+    match ObjectStoreScheme::parse(url) {
+        Ok((ObjectStoreScheme::Local | ObjectStoreScheme::Memory, _)) | Err(_) => {
+            Err(unsupported())
+        }
+        Ok(located) => Ok(located),
+    }
 }
 
 /// A runtime for the requests of one reader, driven by whoever reads.
@@ -90,8 +96,12 @@ pub(crate) fn open_store(
     // The object-store builders share no trait; each is configured alike.
     macro_rules! from_env {
         ($builder:ty) => {{
-            let mut builder = <$builder>::from_env();
-            for (key, value) in settings {
+            // An env file's settings replace the environment's.
+            let mut builder = match settings {
+                Some(_) => <$builder>::new(),
+                None => <$builder>::from_env(),
+            };
+            for (key, value) in settings.unwrap_or_default() {
                 let key = key
                     .parse()
                     .map_err(|_| RemoteError(format!("unknown setting {key}")))?;
@@ -139,15 +149,28 @@ pub(crate) fn describe(error: &object_store::Error) -> RemoteError {
         | object_store::Error::Unauthenticated { .. } => {
             "access denied; check the provider's credentials in the environment".to_string()
         }
-        // Without keys, the S3 client asks the instance metadata service.
-        other if other.to_string().contains("169.254.169.254") => {
-            "no credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \
-             (or AWS_SKIP_SIGNATURE=true for a public bucket)"
-                .to_string()
+        // Without credentials, each client asks the instance metadata service.
+        object_store::Error::Generic { store, source }
+            if source.to_string().contains("169.254.169.254") =>
+        {
+            let set = match *store {
+                "S3" => "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_SKIP_SIGNATURE=true)",
+                "GCS" => "GOOGLE_SERVICE_ACCOUNT (or GOOGLE_SKIP_SIGNATURE=true)",
+                _ => "AZURE_STORAGE_ACCOUNT_KEY or AZURE_STORAGE_SAS_KEY",
+            };
+            format!("no credentials found; set {set}, or use --env FILE")
         }
         other => {
             let text = other.to_string();
-            text.split_whitespace().collect::<Vec<_>>().join(" ")
+            let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            // Drop the retry bookkeeping between the request and its cause:
+            // "… GET URL in 1.2s, after 2 retries, … - cause".
+            match (text.find(" in "), text.rfind(" - ")) {
+                (Some(timing), Some(cause)) if timing < cause => {
+                    format!("{}{}", &text[..timing], &text[cause..])
+                }
+                _ => text,
+            }
         }
     };
     RemoteError(message)

@@ -15,7 +15,10 @@
 //! - Tasks are rows keyed by `seq` (the import order), with no index of
 //!   their own: `task_ids` (keyed by dataset and id) deduplicates and
 //!   `task_names` (keyed by dataset and name) finds name collisions. Both are
-//!   written in sorted batches by the import's [`writer`] thread. An import
+//!   written in sorted batches by the import's [`writer`] thread (renames
+//!   update `task_names` afterwards). `task_ids.seq` and `tasks.dataset_id`
+//!   are not read today; they keep a task findable from its id and a row's
+//!   dataset known without its import. An import
 //!   holds the write lock, so its tasks are one `seq` range, kept on its
 //!   history row: a dataset is listed by scanning its imports' ranges in
 //!   order. The row holds only what cannot be recomputed (see [`record`]).
@@ -223,10 +226,24 @@ impl TaskStore for SqliteStore {
             .map_err(db_error)?;
         let deleted = self.dataset_id(dataset).and_then(|id| {
             let summary = self
-                .datasets()?
-                .into_iter()
-                .find(|summary| summary.name == dataset)
-                .ok_or_else(|| StoreError::NoSuchDataset(dataset.to_string()))?;
+                .conn
+                .query_row(
+                    "SELECT d.name,
+                            (SELECT count(*) FROM task_ids t WHERE t.dataset_id = d.id),
+                            (SELECT count(*) FROM imports i WHERE i.dataset = d.name),
+                            d.created_at
+                     FROM datasets d WHERE d.id = ?1",
+                    [id],
+                    |row| {
+                        Ok(DatasetSummary {
+                            name: row.get(0)?,
+                            tasks: row.get(1)?,
+                            imports: row.get(2)?,
+                            created_at: row.get(3)?,
+                        })
+                    },
+                )
+                .map_err(db_error)?;
             delete_rows(&self.conn, dataset, id)?;
             self.conn.execute_batch("COMMIT").map_err(db_error)?;
             Ok(summary)

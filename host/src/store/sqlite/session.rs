@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, params};
 
 use super::record::{ImportOrigin, Origins, TASK_COLUMNS};
-use super::writer::{BATCH_TASKS, Target, TaskBatch, Writer, Written};
+use super::writer::{Target, TaskBatch, Writer, Written};
 use super::{MAX_STORED_DIAGNOSTICS, NOW, connect, db_error, names, severity_str};
 use crate::records::{Diagnostic, Task};
 use crate::store::{
@@ -195,7 +195,7 @@ fn conn_lost() -> StoreError {
 impl ImportSession for SqliteImport {
     fn add_task(&mut self, task: &Task) -> StoreResult<()> {
         self.pending.push(task, &self.origin)?;
-        if self.pending.len() >= BATCH_TASKS {
+        if self.pending.is_full() {
             self.send_pending()?;
         }
         Ok(())

@@ -2,10 +2,11 @@
 //! thread while the importing thread validates the next ones.
 //!
 //! Tasks arrive encoded, in batches. Each batch is checked against the
-//! dedupe index (`task_ids`) in id order, since inserts that follow the
-//! index's order touch its pages in turn instead of at random. The batch's
-//! new tasks are then appended to `tasks` in import order and their names
-//! added to `task_names` in name order.
+//! dedupe index (`task_ids`) in id order, so that its inserts touch the
+//! index's pages in turn rather than at random (measured: under 10% faster;
+//! the cost is mostly per-row B-tree work). The batch's new tasks are then
+//! appended to `tasks` in import order and their names added to
+//! `task_names` in name order.
 //!
 //! Every task of a batch is given `seq = batch's first seq + its position`,
 //! so a duplicate leaves a gap in the import's `seq` range; the range stays
@@ -23,9 +24,14 @@ use super::record::{self, ImportOrigin, StoredId};
 use crate::records::Task;
 use crate::store::{StoreError, StoreResult, StoredCounts};
 
-/// Tasks per batch handed to the writer: large enough for sorted inserts to
-/// pay off, small enough to keep memory flat (a batch is a few MB).
+/// Most tasks per batch handed to the writer: enough for its per-batch work
+/// to be small, few enough to keep memory flat.
 pub(super) const BATCH_TASKS: usize = 16_384;
+
+/// Most encoded bytes per batch (a batch may pass it by one task): with at
+/// most three batches alive at once (one filling, one queued, one being
+/// written), large tasks still keep memory flat.
+pub(super) const BATCH_BYTES: usize = 8 << 20;
 
 /// Tasks encoded for their rows, in import order.
 #[derive(Default)]
@@ -54,6 +60,11 @@ impl TaskBatch {
 
     pub(super) fn len(&self) -> usize {
         self.ids.len()
+    }
+
+    /// Whether the batch should be handed over now.
+    pub(super) fn is_full(&self) -> bool {
+        self.len() >= BATCH_TASKS || self.records.len() + self.names.len() >= BATCH_BYTES
     }
 
     fn name(&self, k: usize) -> &str {
