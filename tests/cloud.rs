@@ -172,7 +172,10 @@ import sys, boto3
 endpoint, bucket = sys.argv[1], sys.argv[2]
 s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
                   aws_access_key_id="test", aws_secret_access_key="test")
-s3.create_bucket(Bucket=bucket)
+try:
+    s3.create_bucket(Bucket=bucket)
+except s3.exceptions.BucketAlreadyOwnedByYou:
+    pass
 public = set(sys.argv[3].split(",")) if sys.argv[3] else set()
 for pair in sys.argv[4:]:
     key, path = pair.split("=", 1)
@@ -596,7 +599,8 @@ fn a_gcs_bucket_reads_like_an_s3_one() {
     assert_clean_error(&missing);
     assert_said(&missing, "no such object");
 
-    // Anonymous access has no key to sign with: the row fails, the rest goes on.
+    // Anonymous access has no key to sign with: no link of the store can be
+    // signed, so the import fails.
     let unsigned = run(gcs.taskport(dir.path()).args([
         "import",
         "gs://manifests/photos/",
@@ -604,11 +608,8 @@ fn a_gcs_bucket_reads_like_an_s3_one() {
         "1h",
         "--no-store",
     ]));
-    assert_eq!(unsigned.status.code(), Some(3), "{}", stderr(&unsigned));
-    assert_said(
-        &unsigned,
-        "error [presign-failed]: gs://manifests/photos/a.jpg: ",
-    );
+    assert_clean_error(&unsigned);
+    assert_said(&unsigned, "cannot sign gs://manifests/photos/a.jpg: ");
 }
 
 #[test]
@@ -620,8 +621,11 @@ fn verify_looks_up_every_linked_object() {
         dir.path(),
         "a.jpg,s3://media/photos/a.jpg\n\
          gone.jpg,s3://media/photos/gone.jpg\n\
-         web.jpg,https://example.com/web.jpg\n",
+         web.jpg,https://example.com/web.jpg\n\
+         b.jpg,https://media.s3.amazonaws.com/photos/b.jpg\n",
     );
+    // Another spelling of a link in the same bucket reaches the same store.
+    moto.put("media", &[("photos/b.jpg", &dir.path().join("bytes"))], &[]);
 
     // The policy decides: with `fail`, nothing is stored.
     let failed = run(moto.taskport(dir.path()).args([
@@ -645,12 +649,22 @@ fn verify_looks_up_every_linked_object() {
     );
     let tasks = json_lines(&output);
     let names: Vec<&str> = tasks.iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["a.jpg", "web.jpg"]);
+    assert_eq!(names, ["a.jpg", "web.jpg", "b.jpg"]);
+    assert_eq!(tasks[2]["meta"]["objects"]["image"]["size"], 10);
     let found = &tasks[0]["meta"]["objects"]["image"];
     assert_eq!(found["size"], 10);
     assert!(!found["etag"].as_str().unwrap().is_empty());
     // Web links are not cloud objects: not looked up.
     assert!(tasks[1]["meta"].get("objects").is_none());
+
+    // A store that cannot be reached fails the import, not each row.
+    let closed = free_port();
+    let unreachable = run(moto
+        .taskport(dir.path())
+        .env("AWS_ENDPOINT", format!("http://127.0.0.1:{closed}"))
+        .args(["import", "links.csv", "--verify", "--dataset", "unreached"]));
+    assert_clean_error(&unreachable);
+    assert_said(&unreachable, "cannot look up s3://media/photos/a.jpg: ");
 }
 
 #[test]

@@ -332,15 +332,12 @@ impl<'a> Tally<'a> {
         let Some(linked) = linked else {
             return Ok(());
         };
-        let mut failures = vec![None; tasks.len()];
-        if options.verify {
-            failures = linked.verify(&mut tasks);
-        }
+        let failures = match options.verify {
+            true => linked.verify(&mut tasks)?,
+            false => vec![None; tasks.len()],
+        };
         if let Some(valid_for) = options.presign {
-            let unsigned = linked.presign(&mut tasks, valid_for);
-            for (failure, unsigned) in failures.iter_mut().zip(unsigned) {
-                *failure = failure.take().or(unsigned);
-            }
+            linked.presign(&mut tasks, valid_for)?;
         }
         for (task, failure) in tasks.iter().zip(failures) {
             match failure {

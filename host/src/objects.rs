@@ -3,8 +3,9 @@
 //!
 //! - Verifying looks every object up with a HEAD request,
 //!   [`CONCURRENT_REQUESTS`] at a time. A task linking to a missing object
-//!   fails (`missing-object`); so does one whose object cannot be looked up
-//!   (access denied, unreachable store), with the reason. A found object's
+//!   fails (`missing-object`); a lookup failing otherwise (credentials,
+//!   access, network) fails the import, as every link of that store would
+//!   fail alike. A found object's
 //!   size and etag go into the task's meta by link field:
 //!   `"meta": {"objects": {"image": {"size": 1234, "etag": "\"9b2c…\""}}}`.
 //! - Presigning replaces each link in `data` by a signed https URL that
@@ -12,9 +13,9 @@
 //!   advises for private buckets; the links as written are kept in
 //!   `"meta": {"original_links": {"image": "s3://…"}}`. The task's id is
 //!   still that of the original link, so a re-import is still a duplicate.
-//!   A link that cannot be signed (no key to sign with) fails the task
-//!   (`presign-failed`).
-//! - Each store is built once per bucket, from the same settings as sources
+//!   A link that cannot be signed (no key to sign with) fails the import.
+//! - Each store is built once per bucket from the link as classified, so
+//!   every spelling of a link reaches it, with the same settings as sources
 //!   (see [`crate::sources::stores`]); requests are retried as sources' are.
 
 use std::collections::HashMap;
@@ -29,11 +30,9 @@ use tokio::runtime::Runtime;
 use url::Url;
 
 use crate::records::Task;
-use crate::records::links::{Provider, extract};
+use crate::records::links::{Link, Provider, extract};
 use crate::sources::CloudSettings;
-use crate::sources::stores::{
-    ConfiguredStore, RemoteError, canonical_url, describe, locate, network_runtime, open_store,
-};
+use crate::sources::stores::{ConfiguredStore, RemoteError, describe, network_runtime, open_store};
 
 /// Requests in flight at once.
 pub const CONCURRENT_REQUESTS: usize = 32;
@@ -47,9 +46,8 @@ pub const ORIGINAL_LINKS_KEY: &str = "original_links";
 /// The longest validity a presigned URL may have (S3's limit).
 pub const MAX_PRESIGN: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
-/// The error codes of tasks that fail here.
+/// The error code of a task linking to a missing object.
 pub const MISSING_OBJECT: &str = "missing-object";
-pub const PRESIGN_FAILED: &str = "presign-failed";
 
 /// Why a task failed: its error code and message.
 pub type Failure = (&'static str, String);
@@ -68,8 +66,8 @@ struct Linked {
     task: usize,
     field: String,
     uri: String,
-    /// Its store and path, or why there is none.
-    target: Result<(ConfiguredStore, ObjectPath), RemoteError>,
+    store: ConfiguredStore,
+    path: ObjectPath,
 }
 
 impl LinkedObjects {
@@ -84,11 +82,14 @@ impl LinkedObjects {
 
     /// Looks up the cloud objects of `tasks`. For each task, `None` when
     /// every object was found (their size and etag are then in its meta),
-    /// or why it fails.
-    pub fn verify(&mut self, tasks: &mut [Task]) -> Vec<Option<Failure>> {
-        let linked = self.linked(tasks);
-        let looked_up = self.for_each(linked, |store, path| async move {
-            store.store.head(&path).await.map_err(|e| describe(&e))
+    /// or why it fails. A lookup that fails otherwise than by a missing
+    /// object (credentials, access, network) concerns the whole store, and
+    /// is an error of the import.
+    pub fn verify(&mut self, tasks: &mut [Task]) -> Result<Vec<Option<Failure>>, RemoteError> {
+        let linked = self.linked(tasks)?;
+        let looked_up = self.for_each(linked, |linked| {
+            let (store, path) = (linked.store.store.clone(), linked.path.clone());
+            async move { store.head(&path).await }
         });
         let mut failures: Vec<Option<Failure>> = vec![None; tasks.len()];
         let mut found: Vec<Vec<(String, Value)>> = vec![Vec::new(); tasks.len()];
@@ -98,9 +99,15 @@ impl LinkedObjects {
                     linked.field,
                     json!({"size": object.size, "etag": object.e_tag}),
                 )),
-                Err(reason) => {
-                    failures[linked.task]
-                        .get_or_insert((MISSING_OBJECT, format!("{}: {reason}", linked.uri)));
+                Err(error @ object_store::Error::NotFound { .. }) => {
+                    failures[linked.task].get_or_insert((
+                        MISSING_OBJECT,
+                        format!("{}: {}", linked.uri, describe(&error)),
+                    ));
+                }
+                Err(error) => {
+                    let message = format!("cannot look up {}: {}", linked.uri, describe(&error));
+                    return Err(message.into());
                 }
             }
         }
@@ -109,36 +116,39 @@ impl LinkedObjects {
                 insert_by_field(&mut task.meta, OBJECTS_KEY, found);
             }
         }
-        failures
+        Ok(failures)
     }
 
     /// Replaces the cloud links of `tasks` by URLs signed for `valid_for`.
-    /// For each task, `None` when every link was signed, or why it fails.
-    pub fn presign(&mut self, tasks: &mut [Task], valid_for: Duration) -> Vec<Option<Failure>> {
-        let linked = self.linked(tasks);
-        let signed = self.for_each(linked, |store, path| async move {
-            match &store.signer {
-                Some(signer) => signer
-                    .signed_url(Method::GET, &path, valid_for)
-                    .await
-                    .map_err(|e| describe(&e)),
-                None => Err(RemoteError::from("this store cannot sign URLs")),
+    /// A link that cannot be signed (no key to sign with) is an error of
+    /// the import: every other link of its store would fail alike.
+    pub fn presign(&mut self, tasks: &mut [Task], valid_for: Duration) -> Result<(), RemoteError> {
+        let linked = self.linked(tasks)?;
+        let signed = self.for_each(linked, |linked| {
+            let (signer, path) = (linked.store.signer.clone(), linked.path.clone());
+            async move {
+                match signer {
+                    Some(signer) => signer.signed_url(Method::GET, &path, valid_for).await,
+                    None => Err(object_store::Error::NotImplemented {
+                        operation: "signing URLs".into(),
+                        implementer: "this store".into(),
+                    }),
+                }
             }
         });
-        let mut failures: Vec<Option<Failure>> = vec![None; tasks.len()];
         let mut signed_by_task: Vec<Vec<(Linked, Url)>> =
             (0..tasks.len()).map(|_| Vec::new()).collect();
         for (linked, result) in signed {
             match result {
                 Ok(url) => signed_by_task[linked.task].push((linked, url)),
-                Err(reason) => {
-                    failures[linked.task]
-                        .get_or_insert((PRESIGN_FAILED, format!("{}: {reason}", linked.uri)));
+                Err(error) => {
+                    let message = format!("cannot sign {}: {}", linked.uri, describe(&error));
+                    return Err(message.into());
                 }
             }
         }
-        for ((task, failure), signed) in tasks.iter_mut().zip(&failures).zip(signed_by_task) {
-            if failure.is_some() || signed.is_empty() {
+        for (task, signed) in tasks.iter_mut().zip(signed_by_task) {
+            if signed.is_empty() {
                 continue;
             }
             let replacements: HashMap<&str, &str> = signed
@@ -155,90 +165,84 @@ impl LinkedObjects {
             insert_by_field(&mut task.meta, ORIGINAL_LINKS_KEY, originals);
             task.links = extract(&task.data);
         }
-        failures
+        Ok(())
     }
 
-    /// Every cloud object `tasks` link to, with its store.
-    fn linked(&mut self, tasks: &[Task]) -> Vec<Linked> {
+    /// Every cloud object `tasks` link to, with its store; a store that
+    /// cannot be configured is an error of the import.
+    fn linked(&mut self, tasks: &[Task]) -> Result<Vec<Linked>, RemoteError> {
         let mut linked = Vec::new();
         for (index, task) in tasks.iter().enumerate() {
-            let cloud_links = task.links.iter().filter(|link| {
-                matches!(
-                    link.provider,
-                    Provider::S3 | Provider::Gcs | Provider::Azure
-                )
-            });
-            for link in cloud_links {
+            for link in &task.links {
+                let Some(store) = self.store_of(link)? else {
+                    continue;
+                };
                 linked.push(Linked {
                     task: index,
                     field: link.field.clone(),
                     uri: link.uri.clone(),
-                    target: self.target(&link.uri),
+                    store,
+                    path: ObjectPath::from(link.path.as_str()),
                 });
             }
         }
-        linked
+        Ok(linked)
     }
 
-    /// Runs `request` for every linked object that has a store, many at a
-    /// time; pairs each with its result.
+    /// Runs `request` for every linked object, many at a time, in order (so
+    /// that a task's first failing link is the one reported); pairs each
+    /// with its result.
     fn for_each<T, F, Fut>(
         &self,
         linked: Vec<Linked>,
         request: F,
-    ) -> Vec<(Linked, Result<T, RemoteError>)>
+    ) -> Vec<(Linked, object_store::Result<T>)>
     where
-        F: Fn(ConfiguredStore, ObjectPath) -> Fut,
-        Fut: Future<Output = Result<T, RemoteError>>,
+        F: Fn(&Linked) -> Fut,
+        Fut: Future<Output = object_store::Result<T>>,
     {
         self.runtime.block_on(
             futures_util::stream::iter(linked)
                 .map(|linked| {
-                    let pending = match &linked.target {
-                        Ok((store, path)) => Ok(request(store.clone(), path.clone())),
-                        Err(error) => Err(error.clone()),
-                    };
-                    async move {
-                        let result = match pending {
-                            Ok(pending) => pending.await,
-                            Err(error) => Err(error),
-                        };
-                        (linked, result)
-                    }
+                    let pending = request(&linked);
+                    async move { (linked, pending.await) }
                 })
-                // In order, so that a task's first failing link is the one reported.
                 .buffered(CONCURRENT_REQUESTS)
                 .collect(),
         )
     }
 
-    /// The store and path of the object `uri` names.
-    fn target(&mut self, uri: &str) -> Result<(ConfiguredStore, ObjectPath), RemoteError> {
-        let url = canonical_url(uri)?;
-        let (_, path) = locate(&url)?;
-        let bucket = bucket_url(&url);
-        if let Some(store) = self.stores.get(&bucket) {
-            return Ok((store.clone(), path));
+    /// The store of a cloud link's bucket (`None` for other links), built
+    /// from the link as classified, so every spelling of an object reaches
+    /// the same store: `s3://bucket`, `gs://bucket`, and for Azure the
+    /// container with its account when the link names one.
+    fn store_of(&mut self, link: &Link) -> Result<Option<ConfiguredStore>, RemoteError> {
+        let Some(bucket) = &link.bucket else {
+            return Ok(None);
+        };
+        let bucket_url = match link.provider {
+            Provider::S3 => format!("s3://{bucket}"),
+            Provider::Gcs => format!("gs://{bucket}"),
+            Provider::Azure => match Url::parse(&link.uri) {
+                Ok(url) if url.scheme() == "https" => {
+                    format!("https://{}/{bucket}", url.host_str().unwrap_or_default())
+                }
+                _ => format!("az://{bucket}"),
+            },
+            Provider::Http | Provider::File => return Ok(None),
+        };
+        if let Some(store) = self.stores.get(&bucket_url) {
+            return Ok(Some(store.clone()));
         }
-        let (store, _) = open_store(&url, &self.cloud)?;
-        self.stores.insert(bucket, store.clone());
-        Ok((store, path))
+        let configured = Url::parse(&bucket_url)
+            .map_err(|e| RemoteError::from(e.to_string()))
+            .and_then(|url| open_store(&url, &self.cloud));
+        let (store, _) = configured.map_err(|e| {
+            RemoteError::from(format!("cannot reach {bucket_url} for {}: {e}", link.uri))
+        })?;
+        self.stores.insert(bucket_url, store.clone());
+        Ok(Some(store))
     }
-}
-
-/// The part of an object URL that names its bucket: `s3://bucket`, or for
-/// https URLs the host and the first path segment (path-style URLs name
-/// the bucket there).
-fn bucket_url(url: &Url) -> String {
-    let host = url.host_str().unwrap_or_default();
-    if !matches!(url.scheme(), "http" | "https") {
-        return format!("{}://{host}", url.scheme());
-    }
-    let first = url
-        .path_segments()
-        .and_then(|mut segments| segments.next())
-        .unwrap_or_default();
-    format!("{}://{host}/{first}", url.scheme())
 }
 
 /// Adds `{field: value}` entries under `key` of `meta` (an object there is

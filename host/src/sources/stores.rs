@@ -38,6 +38,12 @@ impl From<&str> for RemoteError {
     }
 }
 
+impl From<String> for RemoteError {
+    fn from(message: String) -> Self {
+        RemoteError(message)
+    }
+}
+
 /// Parses an object or web URL, with `gcs://` and `google://` spelled as
 /// the `gs://` that object stores know.
 pub(crate) fn canonical_url(text: &str) -> Result<Url, RemoteError> {
