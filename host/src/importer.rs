@@ -318,45 +318,48 @@ impl<'a> Tally<'a> {
             );
             self.diagnostic(&diagnostic, session)?;
         }
+        // Records in order: a task (by its place in `tasks`) or why there
+        // is none, so that diagnostics keep the manifest's order.
         let mut tasks = Vec::with_capacity(batch.records.len());
+        let mut items = Vec::with_capacity(batch.records.len());
         for raw in batch.records {
             match normalizer.normalize(raw) {
-                Ok(task) if linked.is_some() => tasks.push(task),
                 Ok(task) => {
-                    self.counts.converted += 1;
-                    session.add_task(&task)?;
+                    items.push(Ok(tasks.len()));
+                    tasks.push(task);
                 }
-                Err(diagnostic) => self.diagnostic(&diagnostic, session)?,
+                Err(diagnostic) => items.push(Err(diagnostic)),
             }
         }
-        let Some(linked) = linked else {
-            return Ok(());
-        };
-        let failures = match options.verify {
-            true => linked.verify(&mut tasks)?,
-            false => vec![None; tasks.len()],
-        };
-        if let Some(valid_for) = options.presign {
-            linked.presign(&mut tasks, valid_for)?;
+        let mut failures = vec![None; tasks.len()];
+        if let Some(linked) = linked {
+            if options.verify {
+                failures = linked.verify(&mut tasks)?;
+            }
+            if let Some(valid_for) = options.presign {
+                linked.presign(&mut tasks, valid_for)?;
+            }
         }
-        for (task, failure) in tasks.iter().zip(failures) {
-            match failure {
-                None => {
-                    self.counts.converted += 1;
-                    session.add_task(task)?;
-                }
-                Some((code, message)) => {
-                    let diagnostic = Diagnostic {
-                        source: task.origin.source.clone(),
-                        line: task.origin.line,
-                        index: task.origin.index,
+        for item in items {
+            let diagnostic = match item {
+                Err(diagnostic) => diagnostic,
+                Ok(k) => match failures[k].take() {
+                    None => {
+                        self.counts.converted += 1;
+                        session.add_task(&tasks[k])?;
+                        continue;
+                    }
+                    Some((code, message)) => Diagnostic {
+                        source: tasks[k].origin.source.clone(),
+                        line: tasks[k].origin.line,
+                        index: tasks[k].origin.index,
                         severity: Severity::Error,
                         code: code.into(),
                         message,
-                    };
-                    self.diagnostic(&diagnostic, session)?;
-                }
-            }
+                    },
+                },
+            };
+            self.diagnostic(&diagnostic, session)?;
         }
         Ok(())
     }

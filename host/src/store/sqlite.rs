@@ -120,24 +120,9 @@ impl TaskStore for SqliteStore {
     fn datasets(&self) -> StoreResult<Vec<DatasetSummary>> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT d.name,
-                        (SELECT count(*) FROM task_ids t WHERE t.dataset_id = d.id),
-                        (SELECT count(*) FROM imports i WHERE i.dataset = d.name),
-                        d.created_at
-                 FROM datasets d ORDER BY d.name",
-            )
+            .prepare(&format!("{DATASET_SUMMARY} ORDER BY d.name"))
             .map_err(db_error)?;
-        let rows = stmt
-            .query_map([], |row| {
-                Ok(DatasetSummary {
-                    name: row.get(0)?,
-                    tasks: row.get(1)?,
-                    imports: row.get(2)?,
-                    created_at: row.get(3)?,
-                })
-            })
-            .map_err(db_error)?;
+        let rows = stmt.query_map([], dataset_summary).map_err(db_error)?;
         rows.collect::<Result<_, _>>().map_err(db_error)
     }
 
@@ -228,20 +213,9 @@ impl TaskStore for SqliteStore {
             let summary = self
                 .conn
                 .query_row(
-                    "SELECT d.name,
-                            (SELECT count(*) FROM task_ids t WHERE t.dataset_id = d.id),
-                            (SELECT count(*) FROM imports i WHERE i.dataset = d.name),
-                            d.created_at
-                     FROM datasets d WHERE d.id = ?1",
+                    &format!("{DATASET_SUMMARY} WHERE d.id = ?1"),
                     [id],
-                    |row| {
-                        Ok(DatasetSummary {
-                            name: row.get(0)?,
-                            tasks: row.get(1)?,
-                            imports: row.get(2)?,
-                            created_at: row.get(3)?,
-                        })
-                    },
+                    dataset_summary,
                 )
                 .map_err(db_error)?;
             delete_rows(&self.conn, dataset, id)?;
@@ -281,6 +255,23 @@ impl TaskStore for SqliteStore {
             .map_err(db_error)?;
         rows.collect::<Result<_, _>>().map_err(db_error)
     }
+}
+
+/// Selects what [`dataset_summary`] reads, from `datasets d`.
+const DATASET_SUMMARY: &str = "SELECT d.name,
+        (SELECT count(*) FROM task_ids t WHERE t.dataset_id = d.id),
+        (SELECT count(*) FROM imports i WHERE i.dataset = d.name),
+        d.created_at
+    FROM datasets d";
+
+/// A dataset's summary from a [`DATASET_SUMMARY`] row.
+fn dataset_summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<DatasetSummary> {
+    Ok(DatasetSummary {
+        name: row.get(0)?,
+        tasks: row.get(1)?,
+        imports: row.get(2)?,
+        created_at: row.get(3)?,
+    })
 }
 
 /// Deletes every row of `dataset` (id `dataset_id`) inside the open
