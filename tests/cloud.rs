@@ -487,9 +487,7 @@ fn missing_objects_and_unreachable_endpoints_fail_in_one_line() {
     assert!(!String::from_utf8_lossy(&imports.stdout).contains("nope"));
 
     // Nothing listens on the endpoint.
-    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = closed.local_addr().unwrap().port();
-    drop(closed);
+    let port = free_port();
     let unreachable = run(moto
         .taskport(dir.path())
         .env("AWS_ENDPOINT", format!("http://127.0.0.1:{port}"))

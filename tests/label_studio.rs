@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Output;
 
 use serde_json::{Value, json};
@@ -20,15 +19,7 @@ fn import(name: &str, content: &str) -> (Output, Vec<Value>, Vec<Value>) {
         name.as_ref(),
         &["--errors", errors.to_str().unwrap()],
     );
-    (output, records, read_json_lines(&errors))
-}
-
-fn read_json_lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
-        .collect()
+    (output, records, common::json_lines_in(&errors))
 }
 
 fn assert_success(output: &Output) {

@@ -328,7 +328,7 @@ fn import(file: &str) -> (Output, Vec<Value>, Vec<String>, Vec<Value>) {
         file.as_ref(),
         &["--errors", errors.to_str().unwrap()],
     );
-    let diagnostics = read_json_lines(&errors);
+    let diagnostics = common::json_lines_in(&errors);
     let (ids, records) = records
         .into_iter()
         .map(|mut record| {
@@ -338,14 +338,6 @@ fn import(file: &str) -> (Output, Vec<Value>, Vec<String>, Vec<Value>) {
         })
         .unzip();
     (output, records, ids, diagnostics)
-}
-
-fn read_json_lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
-        .collect()
 }
 
 fn is_id(id: &str) -> bool {

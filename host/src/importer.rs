@@ -13,7 +13,7 @@ use anyhow::Context as _;
 
 use crate::catalog::Catalog;
 use crate::detect;
-use crate::objects::LinkedObjects;
+use crate::objects::{LinkedObjects, MISSING_OBJECT};
 use crate::records::{DedupeKey, Diagnostic, Normalizer, RecordLimits, Severity};
 use crate::runtime::{Batch, ConversionStats, ConvertRequest, Limits};
 use crate::sources::{CloudSettings, Source};
@@ -349,12 +349,12 @@ impl<'a> Tally<'a> {
                         session.add_task(&tasks[k])?;
                         continue;
                     }
-                    Some((code, message)) => Diagnostic {
+                    Some(message) => Diagnostic {
                         source: tasks[k].origin.source.clone(),
                         line: tasks[k].origin.line,
                         index: tasks[k].origin.index,
                         severity: Severity::Error,
-                        code: code.into(),
+                        code: MISSING_OBJECT.into(),
                         message,
                     },
                 },

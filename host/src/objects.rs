@@ -49,9 +49,6 @@ pub const MAX_PRESIGN: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// The error code of a task linking to a missing object.
 pub const MISSING_OBJECT: &str = "missing-object";
 
-/// Why a task failed: its error code and message.
-pub type Failure = (&'static str, String);
-
 /// Verifies and presigns the objects tasks link to.
 pub struct LinkedObjects {
     runtime: Runtime,
@@ -82,16 +79,16 @@ impl LinkedObjects {
 
     /// Looks up the cloud objects of `tasks`. For each task, `None` when
     /// every object was found (their size and etag are then in its meta),
-    /// or why it fails. A lookup that fails otherwise than by a missing
+    /// or the [`MISSING_OBJECT`] message. A lookup that fails otherwise than by a missing
     /// object (credentials, access, network) concerns the whole store, and
     /// is an error of the import.
-    pub fn verify(&mut self, tasks: &mut [Task]) -> Result<Vec<Option<Failure>>, RemoteError> {
+    pub fn verify(&mut self, tasks: &mut [Task]) -> Result<Vec<Option<String>>, RemoteError> {
         let linked = self.linked(tasks)?;
         let looked_up = self.for_each(linked, |linked| {
             let (store, path) = (linked.store.store.clone(), linked.path.clone());
             async move { store.head(&path).await }
         });
-        let mut failures: Vec<Option<Failure>> = vec![None; tasks.len()];
+        let mut failures: Vec<Option<String>> = vec![None; tasks.len()];
         let mut found: Vec<Vec<(String, Value)>> = vec![Vec::new(); tasks.len()];
         for (linked, result) in looked_up {
             match result {
@@ -100,10 +97,8 @@ impl LinkedObjects {
                     json!({"size": object.size, "etag": object.e_tag}),
                 )),
                 Err(error @ object_store::Error::NotFound { .. }) => {
-                    failures[linked.task].get_or_insert((
-                        MISSING_OBJECT,
-                        format!("{}: {}", linked.uri, describe(&error)),
-                    ));
+                    failures[linked.task]
+                        .get_or_insert_with(|| format!("{}: {}", linked.uri, describe(&error)));
                 }
                 Err(error) => {
                     let message = format!("cannot look up {}: {}", linked.uri, describe(&error));

@@ -53,8 +53,16 @@ pub fn stderr(output: &Output) -> String {
 
 /// The JSON lines of standard output.
 pub fn json_lines(output: &Output) -> Vec<serde_json::Value> {
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
+    parse_json_lines(&String::from_utf8_lossy(&output.stdout))
+}
+
+/// The JSON lines of a file; none when it does not exist.
+pub fn json_lines_in(path: &Path) -> Vec<serde_json::Value> {
+    parse_json_lines(&std::fs::read_to_string(path).unwrap_or_default())
+}
+
+fn parse_json_lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
         .filter(|line| !line.trim().is_empty())
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
         .collect()
