@@ -67,6 +67,8 @@ pub struct ImportOutputs<'a> {
     pub errors: Option<&'a mut dyn Write>,
     /// The tasks this import added, as JSON lines (`--out`).
     pub records: Option<&'a mut dyn Write>,
+    /// At most this many tasks are written to `records`.
+    pub records_limit: Option<u64>,
     /// Called after each batch.
     pub progress: Option<&'a mut dyn FnMut(&ProgressUpdate)>,
 }
@@ -134,6 +136,7 @@ pub fn run(
     let ImportOutputs {
         errors,
         records,
+        records_limit,
         mut progress,
     } = outputs;
     let mut tally = Tally::new(errors);
@@ -231,7 +234,7 @@ pub fn run(
         session.rollback(record)?;
     } else {
         if let Some(out) = records {
-            session.added_tasks(&mut |task| {
+            session.added_tasks(records_limit, &mut |task| {
                 serde_json::to_writer(&mut *out, &task)?;
                 out.write_all(b"\n")?;
                 Ok(())

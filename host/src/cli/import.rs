@@ -223,6 +223,7 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let outputs = ImportOutputs {
         errors: errors_file.as_deref_mut().map(|out| out as &mut dyn Write),
         records: out.as_deref_mut().map(|out| out as &mut dyn Write),
+        records_limit: (args.dry_run && args.out.is_none()).then_some(DRY_RUN_SAMPLES as u64),
         progress: Some(&mut report_progress),
     };
     let report = importer::run(&catalog, store.as_mut(), &source, &options, outputs)?;

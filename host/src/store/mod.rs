@@ -191,10 +191,11 @@ pub trait ImportSession {
     /// earlier ones; returns how many tasks were renamed.
     fn resolve_names(&mut self, policy: NamePolicy) -> StoreResult<u64>;
 
-    /// Streams the tasks this import added, in the order they were added,
-    /// with their final names.
+    /// Streams the tasks this import added (the first `limit` of them, if
+    /// given), in the order they were added, with their final names.
     fn added_tasks(
         &mut self,
+        limit: Option<u64>,
         visit: &mut dyn FnMut(Task) -> anyhow::Result<()>,
     ) -> anyhow::Result<()>;
 

@@ -234,16 +234,19 @@ impl ImportSession for SqliteImport {
 
     fn added_tasks(
         &mut self,
+        limit: Option<u64>,
         visit: &mut dyn FnMut(Task) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         let first_seq = self.first_seq;
         let conn = self.flushed()?;
         let mut stmt = conn
             .prepare(&format!(
-                "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.seq >= ?1 ORDER BY t.seq"
+                "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.seq >= ?1 ORDER BY t.seq LIMIT ?2"
             ))
             .map_err(db_error)?;
-        let mut rows = stmt.query([first_seq]).map_err(db_error)?;
+        // A negative LIMIT is none.
+        let limit = limit.map_or(-1, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
+        let mut rows = stmt.query(params![first_seq, limit]).map_err(db_error)?;
         let mut origins = Origins::new(conn);
         while let Some(row) = rows.next().map_err(db_error)? {
             visit(origins.task(row)?)?;

@@ -168,12 +168,20 @@ fn import_commits_and_reads_back() {
     session.add_diagnostic(&diagnostic(4)).unwrap();
     let mut added = Vec::new();
     session
-        .added_tasks(&mut |t| {
+        .added_tasks(None, &mut |t| {
             added.push(t);
             Ok(())
         })
         .unwrap();
     assert_eq!(added, tasks);
+    let mut first = Vec::new();
+    session
+        .added_tasks(Some(2), &mut |t| {
+            first.push(t);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(first, tasks[..2]);
     let counts = ImportCounts {
         converted: 3,
         added: 3,
