@@ -13,17 +13,16 @@
 //!   store run one after the other (the second waits up to
 //!   [`BUSY_TIMEOUT`]).
 //! - Tasks are rows keyed by `seq` (the import order), with no index of
-//!   their own: `task_keys` (keyed by a hash of dataset and id, see [`keys`])
-//!   deduplicates and `task_name_keys` (keyed by dataset and a hash of the
-//!   name) finds name collisions. Both are written in sorted batches by the
-//!   import's [`writer`] thread (renames update `task_name_keys` afterwards),
-//!   and both lead to the task's row, whose id, dataset and name settle
-//!   whether two tasks share a key or are the same. An import holds the
-//!   write lock, so its tasks are one `seq` range, kept on its history row:
-//!   a dataset is listed by scanning its imports' ranges in order. The row
-//!   holds only what cannot be recomputed (see [`record`]).
+//!   their own: `task_ids` (keyed by dataset and id) deduplicates and
+//!   `task_names` (keyed by dataset and name) finds name collisions. Both are
+//!   written in sorted batches by the import's [`writer`] thread (renames
+//!   update `task_names` afterwards). `task_ids.seq` and `tasks.dataset_id`
+//!   are not read today; they keep a task findable from its id and a row's
+//!   dataset known without its import. An import
+//!   holds the write lock, so its tasks are one `seq` range, kept on its
+//!   history row: a dataset is listed by scanning its imports' ranges in
+//!   order. The row holds only what cannot be recomputed (see [`record`]).
 
-mod keys;
 mod names;
 mod record;
 mod schema;
@@ -51,8 +50,8 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// what `--errors FILE` writes.
 pub const MAX_STORED_DIAGNOSTICS: usize = 10_000;
 
-/// Page cache per connection (KiB): large imports touch the `task_keys` and
-/// `task_name_keys` pages all over, and keeping them cached keeps inserts fast.
+/// Page cache per connection (KiB): large imports touch the `task_ids` and
+/// `task_names` pages all over, and keeping them cached keeps inserts fast.
 /// Measured: doubling it does not make a 1M-task import faster.
 const CACHE_KIB: i64 = 64 * 1024;
 
@@ -69,7 +68,9 @@ impl SqliteStore {
     /// Opens the store at `path`, creating and migrating it as needed.
     pub fn open(path: &Path) -> StoreResult<Self> {
         let shown = path.display().to_string();
-        let conn = open_connection(path).map_err(|e| open_error(&shown, e))?;
+        let conn = Connection::open(path).map_err(|e| open_error(&shown, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| open_error(&shown, e))?;
         schema::check_and_migrate(&conn, &shown)?;
         configure(&conn).map_err(|e| open_error(&shown, e))?;
         Ok(SqliteStore {
@@ -94,17 +95,10 @@ impl SqliteStore {
 /// Another connection to the (already migrated) store at `path`.
 fn connect(path: &Path) -> StoreResult<Connection> {
     let shown = path.display().to_string();
-    let conn = open_connection(path).map_err(|e| open_error(&shown, e))?;
+    let conn = Connection::open(path).map_err(|e| open_error(&shown, e))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| open_error(&shown, e))?;
     configure(&conn).map_err(|e| open_error(&shown, e))?;
-    Ok(conn)
-}
-
-/// A connection to the database at `path` that waits for other writers and
-/// knows the key functions; nothing is written to the file yet.
-fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
-    let conn = Connection::open(path)?;
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    keys::register(&conn)?;
     Ok(conn)
 }
 
@@ -265,7 +259,7 @@ impl TaskStore for SqliteStore {
 
 /// Selects what [`dataset_summary`] reads, from `datasets d`.
 const DATASET_SUMMARY: &str = "SELECT d.name,
-        (SELECT count(*) FROM task_name_keys n WHERE n.dataset_id = d.id),
+        (SELECT count(*) FROM task_ids t WHERE t.dataset_id = d.id),
         (SELECT count(*) FROM imports i WHERE i.dataset = d.name),
         d.created_at
     FROM datasets d";
@@ -293,24 +287,15 @@ fn delete_rows(conn: &Connection, dataset: &str, dataset_id: i64) -> StoreResult
                 .collect()
         })
         .map_err(db_error)?;
-    // A dedupe key held by a task of the range is the key of its id; the
-    // range check keeps a key that another dataset's task holds.
-    let mut delete_keys = conn
-        .prepare(
-            "DELETE FROM task_keys WHERE seq BETWEEN ?1 AND ?2 AND key IN (
-                 SELECT taskport_id_key(dataset_id, id) FROM tasks WHERE seq BETWEEN ?1 AND ?2)",
-        )
-        .map_err(db_error)?;
-    let mut delete_tasks = conn
+    let mut delete_range = conn
         .prepare("DELETE FROM tasks WHERE seq BETWEEN ?1 AND ?2")
         .map_err(db_error)?;
     for (first, last) in ranges {
-        delete_keys.execute([first, last]).map_err(db_error)?;
-        delete_tasks.execute([first, last]).map_err(db_error)?;
+        delete_range.execute([first, last]).map_err(db_error)?;
     }
     conn.execute_batch(&format!(
-        "DELETE FROM task_key_overflow WHERE dataset_id = {dataset_id};
-         DELETE FROM task_name_keys WHERE dataset_id = {dataset_id};
+        "DELETE FROM task_ids WHERE dataset_id = {dataset_id};
+         DELETE FROM task_names WHERE dataset_id = {dataset_id};
          DELETE FROM datasets WHERE id = {dataset_id};"
     ))
     .map_err(db_error)?;

@@ -1,10 +1,8 @@
 //! Name collisions within a dataset, settled in SQL.
 //!
 //! Only the rows of this import whose name is held by another task of the
-//! dataset are loaded; every other check goes through `task_name_keys`,
-//! keyed by `(dataset_id, name key, seq)`, so memory does not grow with the
-//! dataset. A name key only narrows the search: the names of the tasks it
-//! leads to are compared in full.
+//! dataset are loaded; every other check goes through `task_names`, keyed by
+//! `(dataset_id, name, seq)`, so memory does not grow with the dataset.
 //!
 //! Rules: tasks of earlier imports keep their names. Within this import the
 //! colliding tasks are settled explicit names first, then derived ones, each
@@ -16,8 +14,8 @@ use std::collections::{HashMap, HashSet};
 
 use rusqlite::{Connection, params};
 
+use super::db_error;
 use super::record::{Origins, TASK_COLUMNS};
-use super::{db_error, keys};
 use crate::records::names::with_suffix;
 use crate::store::{NamePolicy, StoreError, StoreResult};
 
@@ -60,24 +58,22 @@ fn colliding_rows(
     // ones faster than a lookup per task; into a dataset with earlier tasks,
     // the lookups keep the work proportional to the import.
     let sql = if earlier_tasks {
-        format!(
-            "SELECT t.seq, t.name FROM tasks t
-             WHERE t.seq >= ?1 AND {}
-             ORDER BY t.explicit_name DESC, t.seq",
-            held_by_another("taskport_name_key(t.name)")
-        )
+        "SELECT t.seq, t.name FROM tasks t
+         WHERE t.seq >= ?1 AND EXISTS (
+             SELECT 1 FROM task_names o
+             WHERE o.dataset_id = ?2 AND o.name = t.name AND o.seq <> t.seq)
+         ORDER BY t.explicit_name DESC, t.seq"
     } else {
-        format!(
-            "SELECT t.seq, t.name FROM task_name_keys n JOIN tasks t ON t.seq = n.seq
-             WHERE n.dataset_id = ?2 AND n.seq >= ?1 AND n.key IN (
-                 SELECT key FROM task_name_keys WHERE dataset_id = ?2
-                 GROUP BY key HAVING count(*) > 1)
-             AND {}
-             ORDER BY t.explicit_name DESC, t.seq",
-            held_by_another("n.key")
-        )
+        "SELECT t.seq, t.name FROM tasks t
+         WHERE t.seq IN (
+             SELECT n.seq FROM task_names n
+             WHERE n.dataset_id = ?2 AND n.name IN (
+                 SELECT name FROM task_names WHERE dataset_id = ?2
+                 GROUP BY name HAVING count(*) > 1))
+         AND t.seq >= ?1
+         ORDER BY t.explicit_name DESC, t.seq"
     };
-    let mut stmt = conn.prepare(&sql).map_err(db_error)?;
+    let mut stmt = conn.prepare(sql).map_err(db_error)?;
     let rows = stmt
         .query_map(params![first_seq, dataset_id], |row| {
             Ok((row.get(0)?, row.get(1)?))
@@ -86,21 +82,6 @@ fn colliding_rows(
     rows.collect::<Result<_, _>>().map_err(db_error)
 }
 
-/// SQL true when a task of dataset `?2` other than `t` has the name of `t`,
-/// whose name key is `key`.
-fn held_by_another(key: &str) -> String {
-    format!(
-        "EXISTS (
-            SELECT 1 FROM task_name_keys o JOIN tasks h ON h.seq = o.seq
-            WHERE o.dataset_id = ?2 AND o.key = {key} AND o.seq <> t.seq AND h.name = t.name)"
-    )
-}
-
-/// SQL selecting the `seq` of tasks of dataset `?1` named `?3` (name key
-/// `?2`), as `o.seq`.
-const NAMED: &str = "SELECT o.seq FROM task_name_keys o JOIN tasks h ON h.seq = o.seq
-    WHERE o.dataset_id = ?1 AND o.key = ?2 AND h.name = ?3";
-
 fn rename(
     conn: &Connection,
     dataset_id: i64,
@@ -108,17 +89,19 @@ fn rename(
     colliding: Vec<(i64, String)>,
 ) -> StoreResult<u64> {
     let mut held_earlier = conn
-        .prepare_cached(&format!("{NAMED} AND o.seq < ?4 LIMIT 1"))
+        .prepare_cached(
+            "SELECT 1 FROM task_names WHERE dataset_id = ?1 AND name = ?2 AND seq < ?3 LIMIT 1",
+        )
         .map_err(db_error)?;
     let mut taken = conn
-        .prepare_cached(&format!("{NAMED} LIMIT 1"))
+        .prepare_cached("SELECT 1 FROM task_names WHERE dataset_id = ?1 AND name = ?2 LIMIT 1")
         .map_err(db_error)?;
     let mut update = conn
         .prepare_cached("UPDATE tasks SET name = ?2 WHERE seq = ?1")
         .map_err(db_error)?;
     let mut update_index = conn
         .prepare_cached(
-            "UPDATE task_name_keys SET key = ?4 WHERE dataset_id = ?1 AND key = ?2 AND seq = ?3",
+            "UPDATE task_names SET name = ?4 WHERE dataset_id = ?1 AND name = ?2 AND seq = ?3",
         )
         .map_err(db_error)?;
     // Names kept by settled tasks of this import.
@@ -128,10 +111,9 @@ fn rename(
     let mut next_suffix: HashMap<String, u64> = HashMap::new();
     let mut renamed = 0;
     for (seq, name) in colliding {
-        let key = keys::name_key(&name);
         if !kept.contains(&name)
             && !held_earlier
-                .exists(params![dataset_id, key, name, first_seq])
+                .exists(params![dataset_id, name, first_seq])
                 .map_err(db_error)?
         {
             kept.insert(name);
@@ -142,7 +124,7 @@ fn rename(
             let candidate = with_suffix(&name, n);
             n += 1;
             if !taken
-                .exists(params![dataset_id, keys::name_key(&candidate), candidate])
+                .exists(params![dataset_id, candidate])
                 .map_err(db_error)?
             {
                 break candidate;
@@ -150,7 +132,7 @@ fn rename(
         };
         update.execute(params![seq, new_name]).map_err(db_error)?;
         update_index
-            .execute(params![dataset_id, key, seq, keys::name_key(&new_name)])
+            .execute(params![dataset_id, name, seq, new_name])
             .map_err(db_error)?;
         next_suffix.insert(name, n);
         renamed += 1;
@@ -172,8 +154,8 @@ fn collision_error(
         .expect("colliding rows are not empty");
     let holder: i64 = conn
         .query_row(
-            &format!("SELECT min(o.seq) FROM ({NAMED} AND o.seq <> ?4) o"),
-            params![dataset_id, keys::name_key(name), name, seq],
+            "SELECT min(seq) FROM task_names WHERE dataset_id = ?1 AND name = ?2 AND seq <> ?3",
+            params![dataset_id, name, seq],
             |row| row.get(0),
         )
         .map_err(db_error)?;

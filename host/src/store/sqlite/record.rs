@@ -43,14 +43,6 @@ impl StoredId {
             None => StoredId::Text(id.to_string()),
         }
     }
-
-    /// The value stored in the `id` columns.
-    pub(super) fn value(&self) -> ValueRef<'_> {
-        match self {
-            StoredId::Bytes(bytes) => ValueRef::Blob(bytes),
-            StoredId::Text(text) => ValueRef::Text(text.as_bytes()),
-        }
-    }
 }
 
 /// The 16 bytes of a 32-digit lowercase hex id (what the normalizer makes);
@@ -74,7 +66,10 @@ fn lowercase_hex_bytes(id: &str) -> Option<[u8; HEX_ID_LEN / 2]> {
 
 impl ToSql for StoredId {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::Borrowed(self.value()))
+        Ok(ToSqlOutput::Borrowed(match self {
+            StoredId::Bytes(bytes) => ValueRef::Blob(bytes),
+            StoredId::Text(text) => ValueRef::Text(text.as_bytes()),
+        }))
     }
 }
 

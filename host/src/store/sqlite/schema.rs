@@ -13,9 +13,6 @@ use crate::store::{StoreError, StoreResult};
 /// `PRAGMA application_id` of a taskport store ("tskp").
 const APPLICATION_ID: i64 = 0x7473_6b70;
 
-/// Page size of a new store, in bytes.
-const PAGE_SIZE: u32 = 16_384;
-
 /// Migrations in order; migration `i` brings the schema to version `i + 1`.
 pub(super) const MIGRATIONS: &[&str] = &[
     // 1: datasets, imports, tasks, diagnostics. `first_seq`/`last_seq` are
@@ -89,33 +86,6 @@ pub(super) const MIGRATIONS: &[&str] = &[
         SELECT dataset_id, name, seq FROM tasks ORDER BY dataset_id, name, seq;
     DROP INDEX tasks_id;
     DROP INDEX tasks_name;",
-    // 3: the dedupe and name tables are keyed by 64-bit hashes (see
-    // `keys`). An id whose key another id holds goes to `task_key_overflow`.
-    "CREATE TABLE task_keys (
-        key INTEGER PRIMARY KEY,
-        seq INTEGER NOT NULL
-    );
-    CREATE TABLE task_key_overflow (
-        dataset_id INTEGER NOT NULL,
-        id BLOB NOT NULL,
-        seq INTEGER NOT NULL,
-        PRIMARY KEY (dataset_id, id)
-    ) WITHOUT ROWID;
-    INSERT OR IGNORE INTO task_keys (key, seq)
-        SELECT taskport_id_key(dataset_id, id), seq FROM task_ids ORDER BY seq;
-    INSERT INTO task_key_overflow (dataset_id, id, seq)
-        SELECT dataset_id, id, seq FROM task_ids
-        WHERE seq NOT IN (SELECT seq FROM task_keys);
-    CREATE TABLE task_name_keys (
-        dataset_id INTEGER NOT NULL,
-        key INTEGER NOT NULL,
-        seq INTEGER NOT NULL,
-        PRIMARY KEY (dataset_id, key, seq)
-    ) WITHOUT ROWID;
-    INSERT INTO task_name_keys (dataset_id, key, seq)
-        SELECT dataset_id, taskport_name_key(name), seq FROM task_names;
-    DROP TABLE task_ids;
-    DROP TABLE task_names;",
 ];
 
 /// The schema version this build writes.
@@ -125,12 +95,6 @@ pub(super) const VERSION: i64 = MIGRATIONS.len() as i64;
 /// database) and brings its schema up to [`VERSION`].
 pub(super) fn check_and_migrate(conn: &Connection, path: &str) -> StoreResult<()> {
     let version = check(conn, path)?;
-    if version == 0 {
-        // Takes effect on an empty file only, before its first transaction:
-        // larger pages make the many small inserts of an import cheaper.
-        conn.execute_batch(&format!("PRAGMA page_size = {PAGE_SIZE}"))
-            .map_err(|e| open_error(path, e))?;
-    }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         let target = index as i64 + 1;
         conn.execute_batch("BEGIN IMMEDIATE").map_err(db_error)?;

@@ -1,7 +1,6 @@
 //! Tests against real SQLite files in temporary folders.
 
 mod batches;
-mod keys;
 mod kill;
 mod names;
 
@@ -112,9 +111,8 @@ fn snapshot(path: &Path) -> Vec<String> {
         "datasets",
         "imports",
         "tasks",
-        "task_keys",
-        "task_key_overflow",
-        "task_name_keys",
+        "task_ids",
+        "task_names",
         "diagnostics",
     ] {
         let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
@@ -423,13 +421,12 @@ fn deleting_a_dataset_takes_its_tasks_and_history_only() {
     );
     assert_eq!(all_tasks(&store, "other"), before_other);
     let conn = Connection::open(&path).unwrap();
-    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
-    assert_eq!(count("SELECT count(*) FROM tasks"), 2);
-    assert_eq!(count("SELECT count(*) FROM task_name_keys"), 2);
-    assert_eq!(
-        count("SELECT (SELECT count(*) FROM task_keys) + (SELECT count(*) FROM task_key_overflow)"),
-        2
-    );
+    for table in ["tasks", "task_ids", "task_names"] {
+        let rows: i64 = conn
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 2, "{table}");
+    }
     let diagnostics: i64 = conn
         .query_row("SELECT count(*) FROM diagnostics", [], |r| r.get(0))
         .unwrap();
