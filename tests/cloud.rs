@@ -199,6 +199,14 @@ for pair in sys.argv[4:]:
             .env("AWS_REGION", "us-east-1");
         command
     }
+
+    /// `taskport` in `dir` with the same settings but an S3 endpoint on
+    /// which nothing listens.
+    fn taskport_unreachable(&self, dir: &Path) -> Command {
+        let mut command = self.taskport(dir);
+        command.env("AWS_ENDPOINT", format!("http://127.0.0.1:{}", free_port()));
+        command
+    }
 }
 
 /// Azurite's Blob Storage on a free port of 127.0.0.1, with its well-known
@@ -487,10 +495,8 @@ fn missing_objects_and_unreachable_endpoints_fail_in_one_line() {
     assert!(!String::from_utf8_lossy(&imports.stdout).contains("nope"));
 
     // Nothing listens on the endpoint.
-    let port = free_port();
     let unreachable = run(moto
-        .taskport(dir.path())
-        .env("AWS_ENDPOINT", format!("http://127.0.0.1:{port}"))
+        .taskport_unreachable(dir.path())
         .args(["import", "s3://manifests/links.csv"]));
     assert_clean_error(&unreachable);
     assert_said(&unreachable, "cannot read s3://manifests/links.csv");
@@ -656,11 +662,13 @@ fn verify_looks_up_every_linked_object() {
     assert!(tasks[1]["meta"].get("objects").is_none());
 
     // A store that cannot be reached fails the import, not each row.
-    let closed = free_port();
-    let unreachable = run(moto
-        .taskport(dir.path())
-        .env("AWS_ENDPOINT", format!("http://127.0.0.1:{closed}"))
-        .args(["import", "links.csv", "--verify", "--dataset", "unreached"]));
+    let unreachable = run(moto.taskport_unreachable(dir.path()).args([
+        "import",
+        "links.csv",
+        "--verify",
+        "--dataset",
+        "unreached",
+    ]));
     assert_clean_error(&unreachable);
     assert_said(&unreachable, "cannot look up s3://media/photos/a.jpg: ");
 }

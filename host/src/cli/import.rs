@@ -25,7 +25,7 @@ const EXIT_SKIPPED_ERRORS: u8 = 3;
 const PLUGIN_OUTPUT_LINES: usize = 5;
 
 /// Tasks a dry run shows.
-const DRY_RUN_SAMPLES: usize = 3;
+const DRY_RUN_SAMPLES: u64 = 3;
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
@@ -215,7 +215,7 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         .transpose()?;
     let mut out = match (&args.out, args.dry_run) {
         (Some(path), _) => Some(super::create_output(path)?),
-        (None, true) => Some(Box::new(SampleWriter::new(DRY_RUN_SAMPLES)) as Box<dyn Write>),
+        (None, true) => Some(Box::new(SampleWriter::default()) as Box<dyn Write>),
         (None, false) => None,
     };
     let mut progress = Progress::start(args.progress);
@@ -223,7 +223,7 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let outputs = ImportOutputs {
         errors: errors_file.as_deref_mut().map(|out| out as &mut dyn Write),
         records: out.as_deref_mut().map(|out| out as &mut dyn Write),
-        records_limit: (args.dry_run && args.out.is_none()).then_some(DRY_RUN_SAMPLES as u64),
+        records_limit: (args.dry_run && args.out.is_none()).then_some(DRY_RUN_SAMPLES),
         progress: Some(&mut report_progress),
     };
     let report = importer::run(&catalog, store.as_mut(), &source, &options, outputs)?;
@@ -255,19 +255,11 @@ fn default_dataset(source: &Source) -> String {
     }
 }
 
-/// Prints the first few tasks of a dry run, pretty, to standard output.
+/// Prints the sample tasks of a dry run (JSON lines, of which the importer
+/// writes only the first few), pretty, to standard output.
+#[derive(Default)]
 struct SampleWriter {
-    remaining: usize,
     line: Vec<u8>,
-}
-
-impl SampleWriter {
-    fn new(samples: usize) -> Self {
-        Self {
-            remaining: samples,
-            line: Vec::new(),
-        }
-    }
 }
 
 impl Write for SampleWriter {
@@ -277,14 +269,11 @@ impl Write for SampleWriter {
                 self.line.push(byte);
                 continue;
             }
-            if self.remaining > 0 {
-                self.remaining -= 1;
-                let task: serde_json::Value =
-                    serde_json::from_slice(&self.line).map_err(io::Error::other)?;
-                let mut stdout = io::stdout().lock();
-                serde_json::to_writer_pretty(&mut stdout, &task).map_err(io::Error::other)?;
-                writeln!(stdout)?;
-            }
+            let task: serde_json::Value =
+                serde_json::from_slice(&self.line).map_err(io::Error::other)?;
+            let mut stdout = io::stdout().lock();
+            serde_json::to_writer_pretty(&mut stdout, &task).map_err(io::Error::other)?;
+            writeln!(stdout)?;
             self.line.clear();
         }
         Ok(buf.len())
