@@ -12,17 +12,19 @@
 //!   another process, and see it only once it commits; two imports into one
 //!   store run one after the other (the second waits up to
 //!   [`BUSY_TIMEOUT`]).
-//! - Tasks are rows keyed by `seq` (the import order), with no index of
-//!   their own: `task_ids` (keyed by dataset and id) deduplicates and
-//!   `task_names` (keyed by dataset and name) finds name collisions. Both are
-//!   written in sorted batches by the import's [`writer`] thread (renames
-//!   update `task_names` afterwards). `task_ids.seq` and `tasks.dataset_id`
-//!   are not read today; they keep a task findable from its id and a row's
-//!   dataset known without its import. An import
-//!   holds the write lock, so its tasks are one `seq` range, kept on its
-//!   history row: a dataset is listed by scanning its imports' ranges in
-//!   order. The row holds only what cannot be recomputed (see [`record`]).
+//! - Tasks are numbered by `seq` (the import order) and kept many to a row
+//!   in `task_blocks` (see [`blocks`]), with no index of their own:
+//!   `task_ids` (keyed by dataset and id) deduplicates and `task_names`
+//!   (keyed by dataset and name) finds name collisions. Both are written in
+//!   sorted batches by the import's [`writer`] thread (renames update
+//!   `task_names` afterwards). `task_ids.seq` and `task_blocks.dataset_id`
+//!   are not read today; they keep a task findable from its id and a block's
+//!   dataset known without its import. An import holds the write lock, so
+//!   its tasks are one `seq` range, kept on its history row: a dataset is
+//!   listed by scanning its imports' ranges in order. A task keeps only what
+//!   cannot be recomputed (see [`record`]).
 
+mod blocks;
 mod names;
 mod record;
 mod schema;
@@ -31,6 +33,7 @@ mod session;
 mod tests;
 mod writer;
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -41,7 +44,7 @@ use super::{
     TaskStore,
 };
 use crate::records::{Diagnostic, Severity, Task};
-use record::TASK_COLUMNS;
+use blocks::BLOCK_COLUMNS;
 
 /// How long an import waits for another process's import to finish.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -188,19 +191,14 @@ impl TaskStore for SqliteStore {
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.seq BETWEEN ?1 AND ?2 ORDER BY t.seq"
+                "SELECT {BLOCK_COLUMNS} FROM task_blocks b
+                 WHERE b.first_seq BETWEEN ?1 AND ?2 ORDER BY b.first_seq"
             ))
             .map_err(db_error)?;
         let mut origins = record::Origins::new(&self.conn);
         for (first, last) in ranges {
             let mut rows = stmt.query(params![first, last]).map_err(db_error)?;
-            while remaining > 0 {
-                let Some(row) = rows.next().map_err(db_error)? else {
-                    break;
-                };
-                visit(origins.task(row)?)?;
-                remaining -= 1;
-            }
+            visit_tasks(&mut rows, &mut origins, &mut remaining, visit)?;
         }
         Ok(())
     }
@@ -257,6 +255,28 @@ impl TaskStore for SqliteStore {
     }
 }
 
+/// Visits the tasks of the blocks in `rows` (selected as [`BLOCK_COLUMNS`])
+/// while `remaining` is not zero, counting it down.
+fn visit_tasks(
+    rows: &mut rusqlite::Rows<'_>,
+    origins: &mut record::Origins<'_>,
+    remaining: &mut u64,
+    visit: &mut dyn FnMut(Task) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    if *remaining == 0 {
+        return Ok(());
+    }
+    blocks::for_each_task(rows, |import_id, task| {
+        visit(origins.task(import_id, task)?)?;
+        *remaining -= 1;
+        anyhow::Ok(if *remaining == 0 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        })
+    })
+}
+
 /// Selects what [`dataset_summary`] reads, from `datasets d`.
 const DATASET_SUMMARY: &str = "SELECT d.name,
         (SELECT count(*) FROM task_ids t WHERE t.dataset_id = d.id),
@@ -288,7 +308,7 @@ fn delete_rows(conn: &Connection, dataset: &str, dataset_id: i64) -> StoreResult
         })
         .map_err(db_error)?;
     let mut delete_range = conn
-        .prepare("DELETE FROM tasks WHERE seq BETWEEN ?1 AND ?2")
+        .prepare("DELETE FROM task_blocks WHERE first_seq BETWEEN ?1 AND ?2")
         .map_err(db_error)?;
     for (first, last) in ranges {
         delete_range.execute([first, last]).map_err(db_error)?;

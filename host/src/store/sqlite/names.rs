@@ -11,11 +11,13 @@
 //! `with_suffix(name, n)` with the smallest `n >= 1` that is free.
 
 use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
 
 use rusqlite::{Connection, params};
 
+use super::blocks::{self, BLOCK_COLUMNS};
 use super::db_error;
-use super::record::{Origins, TASK_COLUMNS};
+use super::record::Origins;
 use crate::records::names::with_suffix;
 use crate::store::{NamePolicy, StoreError, StoreResult};
 
@@ -54,32 +56,56 @@ fn colliding_rows(
         .map_err(db_error)?
         .exists([dataset])
         .map_err(db_error)?;
-    // Into a new dataset, one ordered pass over its names finds the repeated
-    // ones faster than a lookup per task; into a dataset with earlier tasks,
-    // the lookups keep the work proportional to the import.
-    let sql = if earlier_tasks {
-        "SELECT t.seq, t.name FROM tasks t
-         WHERE t.seq >= ?1 AND EXISTS (
-             SELECT 1 FROM task_names o
-             WHERE o.dataset_id = ?2 AND o.name = t.name AND o.seq <> t.seq)
-         ORDER BY t.explicit_name DESC, t.seq"
+    // `(explicit name, seq, name)` of the colliding tasks.
+    let mut colliding: Vec<(bool, i64, String)> = if earlier_tasks {
+        // Into a dataset with earlier tasks, a lookup per task of this import
+        // keeps the work proportional to the import.
+        let mut held = conn
+            .prepare_cached(
+                "SELECT 1 FROM task_names WHERE dataset_id = ?1 AND name = ?2 AND seq <> ?3",
+            )
+            .map_err(db_error)?;
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {BLOCK_COLUMNS} FROM task_blocks b
+                 WHERE b.first_seq >= ?1 ORDER BY b.first_seq"
+            ))
+            .map_err(db_error)?;
+        let mut rows = stmt.query([first_seq]).map_err(db_error)?;
+        let mut colliding = Vec::new();
+        blocks::for_each_task(&mut rows, |_, task| {
+            if held
+                .exists(params![dataset_id, task.name, task.seq])
+                .map_err(db_error)?
+            {
+                colliding.push((task.explicit_name, task.seq, task.name.to_owned()));
+            }
+            StoreResult::Ok(ControlFlow::Continue(()))
+        })?;
+        colliding
     } else {
-        "SELECT t.seq, t.name FROM tasks t
-         WHERE t.seq IN (
-             SELECT n.seq FROM task_names n
-             WHERE n.dataset_id = ?2 AND n.name IN (
-                 SELECT name FROM task_names WHERE dataset_id = ?2
-                 GROUP BY name HAVING count(*) > 1))
-         AND t.seq >= ?1
-         ORDER BY t.explicit_name DESC, t.seq"
+        // Into a new dataset, one ordered pass over its names finds the
+        // repeated ones faster than a lookup per task.
+        let mut stmt = conn
+            .prepare(
+                "SELECT explicit_name, seq, name FROM task_names
+                 WHERE dataset_id = ?1 AND name IN (
+                     SELECT name FROM task_names WHERE dataset_id = ?1
+                     GROUP BY name HAVING count(*) > 1)",
+            )
+            .map_err(db_error)?;
+        let rows = stmt
+            .query_map([dataset_id], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .map_err(db_error)?;
+        rows.collect::<Result<_, _>>().map_err(db_error)?
     };
-    let mut stmt = conn.prepare(sql).map_err(db_error)?;
-    let rows = stmt
-        .query_map(params![first_seq, dataset_id], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })
-        .map_err(db_error)?;
-    rows.collect::<Result<_, _>>().map_err(db_error)
+    colliding.sort_unstable_by_key(|&(explicit_name, seq, _)| (!explicit_name, seq));
+    Ok(colliding
+        .into_iter()
+        .map(|(_, seq, name)| (seq, name))
+        .collect())
 }
 
 fn rename(
@@ -96,9 +122,6 @@ fn rename(
     let mut taken = conn
         .prepare_cached("SELECT 1 FROM task_names WHERE dataset_id = ?1 AND name = ?2 LIMIT 1")
         .map_err(db_error)?;
-    let mut update = conn
-        .prepare_cached("UPDATE tasks SET name = ?2 WHERE seq = ?1")
-        .map_err(db_error)?;
     let mut update_index = conn
         .prepare_cached(
             "UPDATE task_names SET name = ?4 WHERE dataset_id = ?1 AND name = ?2 AND seq = ?3",
@@ -109,7 +132,8 @@ fn rename(
     // Next suffix to try per name. Settling never frees a name (every
     // colliding name keeps one holder), so smaller suffixes stay taken.
     let mut next_suffix: HashMap<String, u64> = HashMap::new();
-    let mut renamed = 0;
+    // `(seq, new name)` of the renamed tasks.
+    let mut renamed = Vec::new();
     for (seq, name) in colliding {
         if !kept.contains(&name)
             && !held_earlier
@@ -130,14 +154,15 @@ fn rename(
                 break candidate;
             }
         };
-        update.execute(params![seq, new_name]).map_err(db_error)?;
         update_index
             .execute(params![dataset_id, name, seq, new_name])
             .map_err(db_error)?;
         next_suffix.insert(name, n);
-        renamed += 1;
+        renamed.push((seq, new_name));
     }
-    Ok(renamed)
+    renamed.sort_unstable_by_key(|&(seq, _)| seq);
+    blocks::rename(conn, &renamed)?;
+    Ok(renamed.len() as u64)
 }
 
 /// The error for the first collision in import order: the task that held the
@@ -169,17 +194,10 @@ fn collision_error(
 
 /// `source:line` (or `source[index]`) of a stored task.
 fn location(conn: &Connection, seq: i64) -> StoreResult<String> {
-    let mut stmt = conn
-        .prepare(&format!(
-            "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.seq = ?1"
-        ))
-        .map_err(db_error)?;
-    let mut rows = stmt.query([seq]).map_err(db_error)?;
-    let row = rows
-        .next()
-        .map_err(db_error)?
-        .ok_or_else(|| StoreError::Database(format!("task {seq} is unreadable")))?;
-    let origin = Origins::new(conn).task(row)?.origin;
+    let origin = blocks::read_task(conn, seq, |import_id, task| {
+        Origins::new(conn).task(import_id, task)
+    })?
+    .origin;
     Ok(match (origin.line, origin.index) {
         (Some(line), _) => format!("{}:{line}", origin.source),
         (None, Some(index)) => format!("{}[{index}]", origin.source),

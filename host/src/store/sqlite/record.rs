@@ -1,26 +1,25 @@
-//! How a task is laid out in its row, and how it is rebuilt on read.
+//! How a task is laid out in its block, and how it is rebuilt on read.
 //!
 //! - `id`: a 32-digit lowercase hex id (what the normalizer makes) is kept
 //!   as its 16 bytes; any other id is kept as text. SQLite never takes a
-//!   blob and a text for equal, so the two cannot collide.
-//! - `name` and `explicit_name` are columns.
+//!   blob and a text for equal, so the two cannot collide in `task_ids`.
+//! - `name` and `explicit_name` are kept beside the record (see
+//!   [`super::blocks`]).
 //! - `record` is JSON holding only what cannot be recomputed: not `links`
 //!   (derived from `data` by [`extract`], see [`Task::links`]), the origin's
 //!   source, format and plugin only when they differ from the import's, and
 //!   empty lists and objects not at all.
 
-use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ToSql};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::blocks::BlockTask;
 use super::db_error;
 use crate::records::links::extract;
 use crate::records::{MediaKind, Origin, Task};
 use crate::store::{StoreError, StoreResult};
-
-/// The columns [`Origins::task`] reads, in order, for `FROM tasks t`.
-pub(super) const TASK_COLUMNS: &str = "t.id, t.name, t.explicit_name, t.record, t.import_id";
 
 /// Length of a task id in hex digits when it is kept as bytes.
 const HEX_ID_LEN: usize = 32;
@@ -64,6 +63,23 @@ fn lowercase_hex_bytes(id: &str) -> Option<[u8; HEX_ID_LEN / 2]> {
     Some(bytes)
 }
 
+impl FromSql for StoredId {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        match value {
+            ValueRef::Blob(bytes) => {
+                bytes
+                    .try_into()
+                    .map(StoredId::Bytes)
+                    .map_err(|_| FromSqlError::InvalidBlobSize {
+                        expected_size: HEX_ID_LEN / 2,
+                        blob_size: bytes.len(),
+                    })
+            }
+            _ => String::column_result(value).map(StoredId::Text),
+        }
+    }
+}
+
 impl ToSql for StoredId {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         Ok(ToSqlOutput::Borrowed(match self {
@@ -82,7 +98,7 @@ pub(super) struct ImportOrigin {
     pub(super) plugin: String,
 }
 
-/// The `record` column as written. Keys are one letter to keep rows small:
+/// A task's `record` as written. Keys are one letter to keep rows small:
 /// `m` media, `d` data, `a` annotations, `p` predictions, `x` meta, `n`
 /// line, `i` index, `s` source, `f` format, `g` plugin.
 #[derive(Serialize)]
@@ -107,7 +123,7 @@ struct RecordOut<'a> {
     g: Option<&'a str>,
 }
 
-/// The `record` column as read.
+/// A task's `record` as read.
 #[derive(Deserialize)]
 struct RecordIn {
     m: MediaKind,
@@ -125,7 +141,7 @@ struct RecordIn {
     g: Option<String>,
 }
 
-/// Appends the `record` column of `task`, imported with `origin`, to `out`.
+/// Appends the `record` of `task`, imported with `origin`, to `out`.
 pub(super) fn encode<'a>(
     task: &'a Task,
     origin: &ImportOrigin,
@@ -160,23 +176,19 @@ impl<'c> Origins<'c> {
         Origins { conn, last: None }
     }
 
-    /// The task in a row of [`TASK_COLUMNS`].
-    pub(super) fn task(&mut self, row: &rusqlite::Row<'_>) -> StoreResult<Task> {
-        let id = match row.get_ref(0).map_err(db_error)? {
-            ValueRef::Blob(bytes) => hex_id(bytes)?,
-            ValueRef::Text(text) => String::from_utf8_lossy(text).into_owned(),
-            _ => return Err(unreadable("its id")),
+    /// The task `stored` in a block of import `import_id`.
+    pub(super) fn task(&mut self, import_id: i64, stored: BlockTask<'_>) -> StoreResult<Task> {
+        let id = match stored.id {
+            StoredId::Bytes(bytes) => hex::encode(bytes),
+            StoredId::Text(text) => text,
         };
-        let record: RecordIn = match row.get_ref(3).map_err(db_error)? {
-            ValueRef::Blob(json) | ValueRef::Text(json) => serde_json::from_slice(json)
-                .map_err(|e| StoreError::Database(format!("task {id} is unreadable: {e}")))?,
-            _ => return Err(unreadable("its record")),
-        };
-        let origin = self.origin(row.get(4).map_err(db_error)?)?;
+        let record: RecordIn = serde_json::from_slice(stored.record)
+            .map_err(|e| StoreError::Database(format!("task {id} is unreadable: {e}")))?;
+        let origin = self.origin(import_id)?;
         Ok(Task {
             links: extract(&record.d),
             id,
-            name: row.get(1).map_err(db_error)?,
+            name: stored.name.to_owned(),
             media: record.m,
             data: record.d,
             annotations: record.a,
@@ -189,7 +201,7 @@ impl<'c> Origins<'c> {
                 format: record.f.unwrap_or_else(|| origin.format.clone()),
                 plugin: record.g.unwrap_or_else(|| origin.plugin.clone()),
             },
-            explicit_name: row.get(2).map_err(db_error)?,
+            explicit_name: stored.explicit_name,
         })
     }
 
@@ -216,15 +228,4 @@ pub(super) fn import_origin(conn: &Connection, import_id: i64) -> StoreResult<Im
         },
     )
     .map_err(db_error)
-}
-
-/// The 32 hex digits of a 16-byte stored id.
-fn hex_id(bytes: &[u8]) -> StoreResult<String> {
-    let mut digits = [0; HEX_ID_LEN];
-    hex::encode_to_slice(bytes, &mut digits).map_err(|_| unreadable("its id"))?;
-    String::from_utf8(digits.to_vec()).map_err(|_| unreadable("its id"))
-}
-
-fn unreadable(what: &str) -> StoreError {
-    StoreError::Database(format!("a stored task is unreadable ({what})"))
 }

@@ -7,17 +7,27 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
+use super::blocks::{BlockBuilder, BlockTask, INSERT_BLOCK};
+use super::record::StoredId;
 use super::{db_error, open_error};
 use crate::store::{StoreError, StoreResult};
 
 /// `PRAGMA application_id` of a taskport store ("tskp").
 const APPLICATION_ID: i64 = 0x7473_6b70;
 
+/// One schema change: SQL, then, when the rows must be rewritten in a way
+/// SQL cannot express, a function run in the same transaction.
+pub(super) struct Migration {
+    pub(super) sql: &'static str,
+    rewrite: Option<fn(&Connection) -> rusqlite::Result<()>>,
+}
+
 /// Migrations in order; migration `i` brings the schema to version `i + 1`.
-pub(super) const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[Migration] = &[
     // 1: datasets, imports, tasks, diagnostics. `first_seq`/`last_seq` are
     // the range of a completed import's tasks (NULL when it added none).
-    "CREATE TABLE datasets (
+    Migration {
+        sql: "CREATE TABLE datasets (
         id INTEGER PRIMARY KEY,
         name TEXT NOT NULL UNIQUE,
         created_at TEXT NOT NULL
@@ -66,9 +76,12 @@ pub(super) const MIGRATIONS: &[&str] = &[
         message TEXT NOT NULL,
         PRIMARY KEY (import_id, seq)
     ) WITHOUT ROWID;",
+        rewrite: None,
+    },
     // 2: the dedupe and name indexes become tables of their own, written in
     // sorted batches instead of a row at a time with each task.
-    "CREATE TABLE task_ids (
+    Migration {
+        sql: "CREATE TABLE task_ids (
         dataset_id INTEGER NOT NULL,
         id BLOB NOT NULL,
         seq INTEGER NOT NULL,
@@ -86,7 +99,64 @@ pub(super) const MIGRATIONS: &[&str] = &[
         SELECT dataset_id, name, seq FROM tasks ORDER BY dataset_id, name, seq;
     DROP INDEX tasks_id;
     DROP INDEX tasks_name;",
+        rewrite: None,
+    },
+    // 3: tasks are kept many to a row, in blocks; `task_names` says which
+    // names the plugin gave, for settling collisions without the tasks.
+    Migration {
+        sql: "CREATE TABLE task_blocks (
+        first_seq INTEGER PRIMARY KEY,
+        last_seq INTEGER NOT NULL,
+        dataset_id INTEGER NOT NULL,
+        import_id INTEGER NOT NULL,
+        tasks BLOB NOT NULL
+    );
+    ALTER TABLE task_names ADD COLUMN explicit_name INTEGER NOT NULL DEFAULT 0;
+    UPDATE task_names SET explicit_name = 1
+        WHERE seq IN (SELECT seq FROM tasks WHERE explicit_name);",
+        rewrite: Some(tasks_into_blocks),
+    },
 ];
+
+/// Moves the rows of the `tasks` table of schema 2 into blocks, a block
+/// never holding tasks of two imports, and drops the table.
+fn tasks_into_blocks(conn: &Connection) -> rusqlite::Result<()> {
+    let mut select = conn.prepare(
+        "SELECT seq, dataset_id, import_id, id, name, explicit_name, record
+         FROM tasks ORDER BY seq",
+    )?;
+    let mut insert = conn.prepare(INSERT_BLOCK)?;
+    let mut block = BlockBuilder::default();
+    // The dataset and import of the block being filled.
+    let mut owner = None;
+    let mut write = |block: &mut BlockBuilder, owner: Option<(i64, i64)>| match owner {
+        Some((dataset_id, import_id)) => block.write(&mut insert, dataset_id, import_id),
+        None => Ok(()),
+    };
+    let mut rows = select.query([])?;
+    while let Some(row) = rows.next()? {
+        let row_owner = Some((row.get(1)?, row.get(2)?));
+        if owner != row_owner || block.is_full() {
+            write(&mut block, owner)?;
+            owner = row_owner;
+        }
+        let record = row.get_ref(6)?;
+        let record = match record {
+            rusqlite::types::ValueRef::Text(bytes) => bytes,
+            _ => record.as_blob()?,
+        };
+        block.push(&BlockTask {
+            seq: row.get(0)?,
+            id: row.get::<_, StoredId>(3)?,
+            explicit_name: row.get(5)?,
+            name: row.get_ref(4)?.as_str()?,
+            record,
+        });
+    }
+    write(&mut block, owner)?;
+    drop(rows);
+    conn.execute_batch("DROP TABLE tasks")
+}
 
 /// The schema version this build writes.
 pub(super) const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -95,10 +165,10 @@ pub(super) const VERSION: i64 = MIGRATIONS.len() as i64;
 /// database) and brings its schema up to [`VERSION`].
 pub(super) fn check_and_migrate(conn: &Connection, path: &str) -> StoreResult<()> {
     let version = check(conn, path)?;
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         let target = index as i64 + 1;
         conn.execute_batch("BEGIN IMMEDIATE").map_err(db_error)?;
-        let applied = apply(conn, path, target, sql);
+        let applied = apply(conn, path, target, migration);
         if applied.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
         }
@@ -135,7 +205,7 @@ fn check(conn: &Connection, path: &str) -> StoreResult<i64> {
 }
 
 /// Applies one migration inside the open transaction and commits it.
-fn apply(conn: &Connection, path: &str, target: i64, sql: &str) -> StoreResult<()> {
+fn apply(conn: &Connection, path: &str, target: i64, migration: &Migration) -> StoreResult<()> {
     // Another process may have migrated between the check and the lock.
     let current: i64 = conn
         .query_row("PRAGMA user_version", [], |row| row.get(0))
@@ -146,7 +216,10 @@ fn apply(conn: &Connection, path: &str, target: i64, sql: &str) -> StoreResult<(
     if target == 1 && has_tables(conn).map_err(db_error)? {
         return Err(not_ours(path));
     }
-    conn.execute_batch(sql).map_err(db_error)?;
+    conn.execute_batch(migration.sql).map_err(db_error)?;
+    if let Some(rewrite) = migration.rewrite {
+        rewrite(conn).map_err(db_error)?;
+    }
     conn.execute_batch(&format!(
         "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {target}; COMMIT"
     ))

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, params};
 
-use super::record::{ImportOrigin, Origins, TASK_COLUMNS};
+use super::blocks::{self, BLOCK_COLUMNS};
+use super::record::{ImportOrigin, Origins};
 use super::writer::{Target, TaskBatch, Writer, Written};
-use super::{MAX_STORED_DIAGNOSTICS, NOW, connect, db_error, names, severity_str};
+use super::{MAX_STORED_DIAGNOSTICS, NOW, connect, db_error, names, severity_str, visit_tasks};
 use crate::records::{Diagnostic, Task};
 use crate::store::{
     ImportCounts, ImportSession, ImportStatus, NamePolicy, NewImport, StoreError, StoreResult,
@@ -173,11 +174,7 @@ fn start(conn: &Connection, import: &NewImport) -> StoreResult<Started> {
         )
         .map_err(db_error)?;
     let import_id = insert_import(conn, import, &started_at)?;
-    let first_seq: i64 = conn
-        .query_row("SELECT coalesce(max(seq), 0) + 1 FROM tasks", [], |row| {
-            row.get(0)
-        })
-        .map_err(db_error)?;
+    let first_seq = blocks::next_seq(conn)?;
     Ok(Started {
         target: Target {
             dataset_id,
@@ -241,17 +238,13 @@ impl ImportSession for SqliteImport {
         let conn = self.flushed()?;
         let mut stmt = conn
             .prepare(&format!(
-                "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.seq >= ?1 ORDER BY t.seq LIMIT ?2"
+                "SELECT {BLOCK_COLUMNS} FROM task_blocks b
+                 WHERE b.first_seq >= ?1 ORDER BY b.first_seq"
             ))
             .map_err(db_error)?;
-        // A negative LIMIT is none.
-        let limit = limit.map_or(-1, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
-        let mut rows = stmt.query(params![first_seq, limit]).map_err(db_error)?;
-        let mut origins = Origins::new(conn);
-        while let Some(row) = rows.next().map_err(db_error)? {
-            visit(origins.task(row)?)?;
-        }
-        Ok(())
+        let mut rows = stmt.query([first_seq]).map_err(db_error)?;
+        let mut remaining = limit.unwrap_or(u64::MAX);
+        visit_tasks(&mut rows, &mut Origins::new(conn), &mut remaining, visit)
     }
 
     fn commit(mut self: Box<Self>, counts: ImportCounts) -> StoreResult<i64> {

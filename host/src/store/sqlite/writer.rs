@@ -5,8 +5,8 @@
 //! dedupe index (`task_ids`) in id order, so that its inserts touch the
 //! index's pages in turn rather than at random (measured: under 10% faster;
 //! the cost is mostly per-row B-tree work). The batch's new tasks are then
-//! appended to `tasks` in import order and their names added to
-//! `task_names` in name order.
+//! appended to `task_blocks` in import order, many to a row (see
+//! [`super::blocks`]), and their names added to `task_names` in name order.
 //!
 //! Every task of a batch is given `seq = batch's first seq + its position`,
 //! so a duplicate leaves a gap in the import's `seq` range; the range stays
@@ -19,6 +19,7 @@ use std::thread::JoinHandle;
 
 use rusqlite::{Connection, Statement, params};
 
+use super::blocks::{BlockBuilder, BlockTask, INSERT_BLOCK};
 use super::db_error;
 use super::record::{self, ImportOrigin, StoredId};
 use crate::records::Task;
@@ -202,8 +203,10 @@ fn write(
 struct Rows<'c> {
     target: Target,
     insert_id: Statement<'c>,
-    insert_task: Statement<'c>,
+    insert_block: Statement<'c>,
     insert_name: Statement<'c>,
+    /// Reused per block.
+    block: BlockBuilder,
     /// Reused per batch: positions in insert order, and which are new.
     order: Vec<usize>,
     new: Vec<bool>,
@@ -217,13 +220,12 @@ impl<'c> Rows<'c> {
             insert_id: prepare(
                 "INSERT OR IGNORE INTO task_ids (dataset_id, id, seq) VALUES (?1, ?2, ?3)",
             )?,
-            insert_task: prepare(
-                "INSERT INTO tasks (seq, dataset_id, id, import_id, name, explicit_name, record)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?,
+            insert_block: prepare(INSERT_BLOCK)?,
             insert_name: prepare(
-                "INSERT INTO task_names (dataset_id, name, seq) VALUES (?1, ?2, ?3)",
+                "INSERT INTO task_names (dataset_id, name, seq, explicit_name)
+                 VALUES (?1, ?2, ?3, ?4)",
             )?,
+            block: BlockBuilder::default(),
             order: Vec::new(),
             new: Vec::new(),
         })
@@ -250,26 +252,35 @@ impl<'c> Rows<'c> {
             self.new[k] = inserted == 1;
         }
         for k in (0..batch.len()).filter(|&k| self.new[k]) {
-            self.insert_task
-                .execute(params![
-                    seq(k),
-                    dataset_id,
-                    batch.ids[k],
-                    import_id,
-                    batch.name(k),
-                    batch.explicit_names[k],
-                    batch.record(k)
-                ])
-                .map_err(db_error)?;
+            self.block.push(&BlockTask {
+                seq: seq(k),
+                id: batch.ids[k].clone(),
+                explicit_name: batch.explicit_names[k],
+                name: batch.name(k),
+                record: batch.record(k),
+            });
+            if self.block.is_full() {
+                self.block
+                    .write(&mut self.insert_block, dataset_id, import_id)
+                    .map_err(db_error)?;
+            }
             written.last_seq = Some(seq(k));
         }
+        self.block
+            .write(&mut self.insert_block, dataset_id, import_id)
+            .map_err(db_error)?;
         let new = &self.new;
         self.order.retain(|&k| new[k]);
         self.order
             .sort_by(|&a, &b| batch.name(a).cmp(batch.name(b)));
         for &k in &self.order {
             self.insert_name
-                .execute(params![dataset_id, batch.name(k), seq(k)])
+                .execute(params![
+                    dataset_id,
+                    batch.name(k),
+                    seq(k),
+                    batch.explicit_names[k]
+                ])
                 .map_err(db_error)?;
         }
         let added = self.order.len() as u64;

@@ -51,7 +51,7 @@ fn a_failing_write_stores_nothing() {
     Connection::open(&path)
         .unwrap()
         .execute_batch(
-            "CREATE TRIGGER refuse BEFORE INSERT ON tasks WHEN NEW.name = 'boom.jpg'
+            "CREATE TRIGGER refuse BEFORE INSERT ON task_names WHEN NEW.name = 'boom.jpg'
              BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END;",
         )
         .unwrap();
@@ -86,7 +86,7 @@ fn a_failing_write_stores_nothing() {
 fn a_schema_1_store_is_migrated_with_its_tasks() {
     let (_dir, path) = temp_store();
     let conn = Connection::open(&path).unwrap();
-    conn.execute_batch(MIGRATIONS[0]).unwrap();
+    conn.execute_batch(MIGRATIONS[0].sql).unwrap();
     conn.execute_batch(
         "PRAGMA application_id = 1953721200; PRAGMA user_version = 1;
          INSERT INTO datasets (id, name, created_at) VALUES (1, 'd', '2026-01-01T00:00:00.000Z');
@@ -94,17 +94,26 @@ fn a_schema_1_store_is_migrated_with_its_tasks() {
                               plugin_hash, options, status, converted, added,
                               started_at, finished_at, first_seq, last_seq)
          VALUES (1, 'd', 'links.csv', 'links-csv', 'links-csv', '0.1.0', 'ab12', '[]',
-                 'completed', 2, 2, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z', 1, 2);",
+                 'completed', 2, 2, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z', 1, 2),
+                (2, 'd', 'more.csv', 'links-csv', 'links-csv', '0.1.0', 'ab12', '[]',
+                 'completed', 1, 1, '2026-01-02T00:00:00.000Z', '2026-01-02T00:00:01.000Z', 3, 3);",
     )
     .unwrap();
-    for (seq, id, name) in [(1, "old-1", "a.jpg"), (2, "old-2", "b.jpg")] {
+    let old_tasks = [
+        (1, "old-1", 1, "a.jpg", false),
+        (2, "0123456789abcdef0123456789abcdef", 1, "b.jpg", true),
+        (3, "old-3", 2, "c.jpg", false),
+    ];
+    for (seq, id, import_id, name, explicit_name) in old_tasks {
         conn.execute(
             "INSERT INTO tasks (seq, dataset_id, id, import_id, name, explicit_name, record)
-             VALUES (?1, 1, ?2, 1, ?3, 0, ?4)",
+             VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 seq,
                 id,
+                import_id,
                 name,
+                explicit_name,
                 format!(r#"{{"m":"image","d":{{"image":"s3://bucket/{name}"}},"n":{seq}}}"#)
             ],
         )
@@ -118,8 +127,46 @@ fn a_schema_1_store_is_migrated_with_its_tasks() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(version, schema::VERSION);
-    let names: Vec<String> = all_tasks(&store, "d").into_iter().map(|t| t.name).collect();
-    assert_eq!(names, ["a.jpg", "b.jpg"]);
+    let migrated: Vec<_> = all_tasks(&store, "d")
+        .into_iter()
+        .map(|t| {
+            (
+                t.id,
+                t.name,
+                t.explicit_name,
+                t.origin.source,
+                t.origin.line,
+            )
+        })
+        .collect();
+    let expected: Vec<_> = old_tasks
+        .iter()
+        .map(|&(seq, id, import_id, name, explicit_name)| {
+            let source = if import_id == 1 {
+                "links.csv"
+            } else {
+                "more.csv"
+            };
+            let line = Some(seq as u64);
+            (
+                id.to_string(),
+                name.to_string(),
+                explicit_name,
+                source.to_string(),
+                line,
+            )
+        })
+        .collect();
+    assert_eq!(migrated, expected);
+    let explicit_names: Vec<i64> = Connection::open(&path)
+        .unwrap()
+        .prepare("SELECT seq FROM task_names WHERE explicit_name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(explicit_names, [2]);
     // The old ids still deduplicate, and the old names still collide.
     let mut session = store.begin_import(new_import("d")).unwrap();
     session
@@ -130,5 +177,5 @@ fn a_schema_1_store_is_migrated_with_its_tasks() {
     assert_eq!(session.resolve_names(NamePolicy::Suffix).unwrap(), 1);
     session.commit(Default::default()).unwrap();
     let names: Vec<String> = all_tasks(&store, "d").into_iter().map(|t| t.name).collect();
-    assert_eq!(names, ["a.jpg", "b.jpg", "a_1.jpg"]);
+    assert_eq!(names, ["a.jpg", "b.jpg", "c.jpg", "a_1.jpg"]);
 }

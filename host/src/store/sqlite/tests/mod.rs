@@ -110,7 +110,7 @@ fn snapshot(path: &Path) -> Vec<String> {
     for table in [
         "datasets",
         "imports",
-        "tasks",
+        "task_blocks",
         "task_ids",
         "task_names",
         "diagnostics",
@@ -296,7 +296,7 @@ fn failed_import_is_recorded_without_tasks() {
     assert!(store.datasets().unwrap().is_empty());
     let conn = Connection::open(&path).unwrap();
     let tasks: i64 = conn
-        .query_row("SELECT count(*) FROM tasks", [], |r| r.get(0))
+        .query_row("SELECT count(*) FROM task_blocks", [], |r| r.get(0))
         .unwrap();
     assert_eq!(tasks, 0);
 }
@@ -421,12 +421,21 @@ fn deleting_a_dataset_takes_its_tasks_and_history_only() {
     );
     assert_eq!(all_tasks(&store, "other"), before_other);
     let conn = Connection::open(&path).unwrap();
-    for table in ["tasks", "task_ids", "task_names"] {
+    for table in ["task_ids", "task_names"] {
         let rows: i64 = conn
             .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
             .unwrap();
         assert_eq!(rows, 2, "{table}");
     }
+    let blocks_of_others: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM task_blocks
+             WHERE dataset_id <> (SELECT id FROM datasets WHERE name = 'other')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(blocks_of_others, 0);
     let diagnostics: i64 = conn
         .query_row("SELECT count(*) FROM diagnostics", [], |r| r.get(0))
         .unwrap();

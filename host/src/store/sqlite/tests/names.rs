@@ -149,3 +149,46 @@ fn error_policy_names_both_origins_and_stores_nothing() {
         "{err}"
     );
 }
+
+#[test]
+fn renames_spanning_many_blocks_keep_every_other_task() {
+    // Every other task collides, over many blocks; the rest keep their names.
+    let batch = |from: u64, to: u64| -> Vec<Task> {
+        (from..to)
+            .map(|n| {
+                let name = if n % 2 == 0 {
+                    "same.jpg".to_string()
+                } else {
+                    format!("{n}.jpg")
+                };
+                task(&format!("id-{n}"), &name, false, n)
+            })
+            .collect()
+    };
+    let (_dir, path) = temp_store();
+    let mut store = SqliteStore::open(&path).unwrap();
+    // Into a new dataset, then into one with earlier tasks.
+    assert_eq!(
+        import_named(&mut store, &batch(0, 400), NamePolicy::Suffix).unwrap(),
+        199
+    );
+    assert_eq!(
+        import_named(&mut store, &batch(400, 700), NamePolicy::Suffix).unwrap(),
+        150
+    );
+    let mut suffix = 0;
+    let expected: Vec<(String, String)> = (0..700)
+        .map(|n| {
+            let name = match n % 2 {
+                0 if n == 0 => "same.jpg".to_string(),
+                0 => {
+                    suffix += 1;
+                    format!("same_{suffix}.jpg")
+                }
+                _ => format!("{n}.jpg"),
+            };
+            (format!("id-{n}"), name)
+        })
+        .collect();
+    assert_eq!(names(&store), expected);
+}

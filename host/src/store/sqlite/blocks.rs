@@ -1,0 +1,373 @@
+//! Tasks stored in blocks: the tasks an import adds are kept many to a
+//! `task_blocks` row, in import order.
+//!
+//! A row per task cost a B-tree insert per task, a third of the writer's
+//! time; a block of up to [`BLOCK_TASKS`] tasks costs one. Readers decode a
+//! block whole. A block holds tasks of one import; its key `first_seq` and
+//! its `last_seq` are the `seq` of its first and last task.
+//!
+//! A block's `tasks` blob holds each task back to back:
+//! - `seq - first_seq`, a little-endian `u32`;
+//! - a flags byte: [`EXPLICIT_NAME`], [`BYTE_ID`];
+//! - the id: its 16 bytes with [`BYTE_ID`], else its text;
+//! - the name;
+//! - the `record` (see [`super::record`]).
+//!
+//! Text and the record are preceded by their length, a little-endian `u32`.
+
+use std::ops::ControlFlow;
+
+use rusqlite::{Connection, OptionalExtension, Row, Rows, params};
+
+use super::db_error;
+use super::record::StoredId;
+use crate::store::{StoreError, StoreResult};
+
+/// Most tasks per block: past this, larger blocks save little and make
+/// reading one task (for a message) decode more.
+const BLOCK_TASKS: usize = 64;
+
+/// Most bytes per block (a block may pass it by one task).
+const BLOCK_BYTES: usize = 16 << 10;
+
+/// Flag: the plugin gave the task's name.
+const EXPLICIT_NAME: u8 = 1;
+
+/// Flag: the id is kept as 16 bytes rather than text.
+const BYTE_ID: u8 = 2;
+
+/// The columns [`for_each_task`] reads, in order, for `FROM task_blocks b`.
+pub(super) const BLOCK_COLUMNS: &str = "b.first_seq, b.import_id, b.tasks";
+
+/// One task as a block holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct BlockTask<'b> {
+    pub(super) seq: i64,
+    pub(super) id: StoredId,
+    pub(super) explicit_name: bool,
+    pub(super) name: &'b str,
+    pub(super) record: &'b [u8],
+}
+
+/// A block being filled, reused from one block to the next.
+#[derive(Default)]
+pub(super) struct BlockBuilder {
+    first_seq: i64,
+    last_seq: i64,
+    tasks: usize,
+    bytes: Vec<u8>,
+}
+
+impl BlockBuilder {
+    /// Adds a task; `seq` must be larger than the last one's.
+    pub(super) fn push(&mut self, task: &BlockTask<'_>) {
+        if self.tasks == 0 {
+            self.first_seq = task.seq;
+        }
+        self.last_seq = task.seq;
+        self.tasks += 1;
+        let offset = u32::try_from(task.seq - self.first_seq).expect("a block spans few seqs");
+        self.bytes.extend_from_slice(&offset.to_le_bytes());
+        let mut flags = 0;
+        if task.explicit_name {
+            flags |= EXPLICIT_NAME;
+        }
+        if matches!(task.id, StoredId::Bytes(_)) {
+            flags |= BYTE_ID;
+        }
+        self.bytes.push(flags);
+        match &task.id {
+            StoredId::Bytes(bytes) => self.bytes.extend_from_slice(bytes),
+            StoredId::Text(text) => self.push_sized(text.as_bytes()),
+        }
+        self.push_sized(task.name.as_bytes());
+        self.push_sized(task.record);
+    }
+
+    fn push_sized(&mut self, bytes: &[u8]) {
+        let len = u32::try_from(bytes.len()).expect("records are limited far below 4 GiB");
+        self.bytes.extend_from_slice(&len.to_le_bytes());
+        self.bytes.extend_from_slice(bytes);
+    }
+
+    /// Whether the block should be written now.
+    pub(super) fn is_full(&self) -> bool {
+        self.tasks >= BLOCK_TASKS || self.bytes.len() >= BLOCK_BYTES
+    }
+
+    /// Inserts the block, if it holds any task, as a row of `dataset_id` and
+    /// `import_id` through `insert` (see [`INSERT_BLOCK`]), and empties it.
+    pub(super) fn write(
+        &mut self,
+        insert: &mut rusqlite::Statement<'_>,
+        dataset_id: i64,
+        import_id: i64,
+    ) -> rusqlite::Result<()> {
+        if self.tasks == 0 {
+            return Ok(());
+        }
+        insert.execute(params![
+            self.first_seq,
+            self.last_seq,
+            dataset_id,
+            import_id,
+            self.bytes
+        ])?;
+        self.clear();
+        Ok(())
+    }
+
+    fn clear(&mut self) {
+        self.tasks = 0;
+        self.bytes.clear();
+    }
+}
+
+/// The insert [`BlockBuilder::write`] executes.
+pub(super) const INSERT_BLOCK: &str =
+    "INSERT INTO task_blocks (first_seq, last_seq, dataset_id, import_id, tasks)
+     VALUES (?1, ?2, ?3, ?4, ?5)";
+
+/// The tasks of a block whose first task has `first_seq`, in order.
+pub(super) fn decode(first_seq: i64, bytes: &[u8]) -> BlockTasks<'_> {
+    BlockTasks {
+        first_seq,
+        rest: bytes,
+    }
+}
+
+/// Iterator over a block's tasks; see [`decode`].
+pub(super) struct BlockTasks<'b> {
+    first_seq: i64,
+    rest: &'b [u8],
+}
+
+impl<'b> BlockTasks<'b> {
+    fn take(&mut self, len: usize) -> StoreResult<&'b [u8]> {
+        if self.rest.len() < len {
+            return Err(unreadable());
+        }
+        let (taken, rest) = self.rest.split_at(len);
+        self.rest = rest;
+        Ok(taken)
+    }
+
+    fn take_u32(&mut self) -> StoreResult<u32> {
+        let bytes = self.take(4)?;
+        Ok(u32::from_le_bytes(bytes.try_into().expect("took 4 bytes")))
+    }
+
+    fn take_sized(&mut self) -> StoreResult<&'b [u8]> {
+        let len = self.take_u32()? as usize;
+        self.take(len)
+    }
+
+    fn take_text(&mut self) -> StoreResult<&'b str> {
+        std::str::from_utf8(self.take_sized()?).map_err(|_| unreadable())
+    }
+
+    fn next_task(&mut self) -> StoreResult<BlockTask<'b>> {
+        let seq = self.first_seq + i64::from(self.take_u32()?);
+        let flags = self.take(1)?[0];
+        let id = if flags & BYTE_ID != 0 {
+            StoredId::Bytes(self.take(16)?.try_into().expect("took 16 bytes"))
+        } else {
+            StoredId::Text(self.take_text()?.to_owned())
+        };
+        Ok(BlockTask {
+            seq,
+            id,
+            explicit_name: flags & EXPLICIT_NAME != 0,
+            name: self.take_text()?,
+            record: self.take_sized()?,
+        })
+    }
+}
+
+impl<'b> Iterator for BlockTasks<'b> {
+    type Item = StoreResult<BlockTask<'b>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let task = self.next_task();
+        if task.is_err() {
+            self.rest = &[];
+        }
+        Some(task)
+    }
+}
+
+/// Visits, in order, every task of the blocks in `rows` (selected as
+/// [`BLOCK_COLUMNS`]) with its import id, until `visit` breaks.
+pub(super) fn for_each_task<E: From<StoreError>>(
+    rows: &mut Rows<'_>,
+    mut visit: impl FnMut(i64, BlockTask<'_>) -> Result<ControlFlow<()>, E>,
+) -> Result<(), E> {
+    while let Some(row) = rows.next().map_err(db_error)? {
+        let (first_seq, import_id, bytes) = block_columns(row)?;
+        for task in decode(first_seq, bytes) {
+            if visit(import_id, task?)?.is_break() {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn block_columns<'r>(row: &'r Row<'_>) -> StoreResult<(i64, i64, &'r [u8])> {
+    Ok((
+        row.get(0).map_err(db_error)?,
+        row.get(1).map_err(db_error)?,
+        row.get_ref(2)
+            .map_err(db_error)?
+            .as_blob()
+            .map_err(|_| unreadable())?,
+    ))
+}
+
+/// Calls `read` with the task whose `seq` is `seq` and its import id.
+pub(super) fn read_task<T>(
+    conn: &Connection,
+    seq: i64,
+    read: impl FnOnce(i64, BlockTask<'_>) -> StoreResult<T>,
+) -> StoreResult<T> {
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {BLOCK_COLUMNS} FROM task_blocks b
+             WHERE b.first_seq <= ?1 ORDER BY b.first_seq DESC LIMIT 1"
+        ))
+        .map_err(db_error)?;
+    let mut rows = stmt.query([seq]).map_err(db_error)?;
+    let row = rows.next().map_err(db_error)?;
+    let (first_seq, import_id, bytes) = row
+        .map(block_columns)
+        .transpose()?
+        .ok_or_else(|| missing(seq))?;
+    for task in decode(first_seq, bytes) {
+        let task = task?;
+        if task.seq == seq {
+            return read(import_id, task);
+        }
+    }
+    Err(missing(seq))
+}
+
+/// Gives each task of `renames` (`seq`, new name; sorted by `seq`) its new
+/// name, rewriting each block concerned once.
+pub(super) fn rename(conn: &Connection, renames: &[(i64, String)]) -> StoreResult<()> {
+    let mut find = conn
+        .prepare_cached(
+            "SELECT first_seq, last_seq, tasks FROM task_blocks
+             WHERE first_seq <= ?1 ORDER BY first_seq DESC LIMIT 1",
+        )
+        .map_err(db_error)?;
+    let mut update = conn
+        .prepare_cached("UPDATE task_blocks SET tasks = ?2 WHERE first_seq = ?1")
+        .map_err(db_error)?;
+    let mut builder = BlockBuilder::default();
+    let mut pending = renames;
+    while let Some(&(seq, _)) = pending.first() {
+        let (first_seq, last_seq, bytes): (i64, i64, Vec<u8>) = find
+            .query_row([seq], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .optional()
+            .map_err(db_error)?
+            .ok_or_else(|| missing(seq))?;
+        let in_block = pending.partition_point(|(seq, _)| *seq <= last_seq);
+        let (here, rest) = pending.split_at(in_block);
+        let mut renamed = 0;
+        for task in decode(first_seq, &bytes) {
+            let mut task = task?;
+            if let Ok(k) = here.binary_search_by_key(&task.seq, |(seq, _)| *seq) {
+                task.name = &here[k].1;
+                renamed += 1;
+            }
+            builder.push(&task);
+        }
+        if renamed != here.len() {
+            return Err(missing(here[0].0));
+        }
+        update
+            .execute(params![first_seq, builder.bytes])
+            .map_err(db_error)?;
+        builder.clear();
+        pending = rest;
+    }
+    Ok(())
+}
+
+/// `seq` of the next task: one past the last stored.
+pub(super) fn next_seq(conn: &Connection) -> StoreResult<i64> {
+    conn.query_row(
+        "SELECT coalesce((SELECT last_seq FROM task_blocks ORDER BY first_seq DESC LIMIT 1), 0) + 1",
+        [],
+        |row| row.get(0),
+    )
+    .map_err(db_error)
+}
+
+fn unreadable() -> StoreError {
+    StoreError::Database("a stored task block is unreadable".into())
+}
+
+fn missing(seq: i64) -> StoreError {
+    StoreError::Database(format!("task {seq} is missing from the store"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(seq: i64, id: StoredId, explicit_name: bool, name: &str) -> BlockTask<'_> {
+        BlockTask {
+            seq,
+            id,
+            explicit_name,
+            name,
+            record: name.as_bytes(),
+        }
+    }
+
+    #[test]
+    fn a_block_decodes_to_what_was_pushed() {
+        let tasks = [
+            task(7, StoredId::Bytes([9; 16]), false, "a.jpg"),
+            task(9, StoredId::Text("own-id".into()), true, "b.jpg"),
+            task(10, StoredId::Bytes([1; 16]), true, ""),
+        ];
+        let mut builder = BlockBuilder::default();
+        for t in &tasks {
+            builder.push(t);
+        }
+        let decoded: Vec<BlockTask<'_>> = decode(builder.first_seq, &builder.bytes)
+            .collect::<StoreResult<_>>()
+            .unwrap();
+        assert_eq!(decoded, tasks);
+        assert_eq!((builder.first_seq, builder.last_seq), (7, 10));
+    }
+
+    #[test]
+    fn a_truncated_block_is_an_error() {
+        let mut builder = BlockBuilder::default();
+        builder.push(&task(1, StoredId::Bytes([2; 16]), false, "a.jpg"));
+        let cut = &builder.bytes[..builder.bytes.len() - 1];
+        let decoded: Vec<StoreResult<BlockTask<'_>>> = decode(1, cut).collect();
+        assert_eq!(decoded.len(), 1);
+        assert!(decoded[0].is_err());
+    }
+
+    #[test]
+    fn a_block_fills_at_its_task_or_byte_limit() {
+        let mut builder = BlockBuilder::default();
+        for seq in 0..BLOCK_TASKS as i64 {
+            assert!(!builder.is_full());
+            builder.push(&task(seq, StoredId::Bytes([0; 16]), false, "a.jpg"));
+        }
+        assert!(builder.is_full());
+        let mut builder = BlockBuilder::default();
+        let long = "x".repeat(BLOCK_BYTES);
+        builder.push(&task(0, StoredId::Text("id".into()), false, &long));
+        assert!(builder.is_full());
+    }
+}
