@@ -1,5 +1,7 @@
 //! Making untrusted plugin text safe to store and print.
 
+use std::borrow::Cow;
+
 /// Longest diagnostic message kept, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 500;
 
@@ -10,6 +12,14 @@ pub const MAX_CODE_CHARS: usize = 64;
 /// control characters removed (line breaks and tabs become spaces), and
 /// bidirectional-override characters removed.
 pub fn text(raw: &str) -> String {
+    safe_text(raw).into_owned()
+}
+
+/// [`text`], borrowing `raw` when it has nothing to remove or replace.
+pub fn safe_text(raw: &str) -> Cow<'_, str> {
+    if !raw.chars().any(|c| c.is_control() || is_bidi_control(c)) {
+        return Cow::Borrowed(raw);
+    }
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.chars().peekable();
     while let Some(c) = chars.next() {
@@ -25,7 +35,7 @@ pub fn text(raw: &str) -> String {
             c => out.push(c),
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// A diagnostic message: [`text`], trimmed, and cut to
@@ -106,6 +116,23 @@ mod tests {
         assert_eq!(message("abc\u{202e}def"), "abcdef");
         assert_eq!(message("  café ✓  "), "café ✓");
         assert_eq!(message("dangling\u{1b}"), "dangling");
+    }
+
+    #[test]
+    fn safe_text_borrows_clean_text() {
+        for clean in ["", "item42.jpg", "  café ✓ ", "a\u{a0}b", "😀"] {
+            assert!(matches!(safe_text(clean), Cow::Borrowed(s) if s == clean));
+        }
+        for (raw, cleaned) in [
+            ("a\tb", "a b"),
+            ("a\u{7f}b", "ab"),
+            ("a\u{85}b", "ab"),
+            ("a\u{2066}b", "ab"),
+            ("\u{1b}[1mbold", "bold"),
+        ] {
+            assert!(matches!(safe_text(raw), Cow::Owned(s) if s == cleaned));
+            assert_eq!(text(raw), cleaned);
+        }
     }
 
     #[test]

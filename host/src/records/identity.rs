@@ -40,7 +40,7 @@ pub fn task_id(key: DedupeKey, main_link: Option<&Link>, data: &Map<String, Valu
     match (key, main_link) {
         (DedupeKey::MainLink, Some(link)) => {
             hasher.update(b"link\0");
-            hasher.update(canonical_link(link).as_bytes());
+            write_canonical_link(link, |part| hasher.update(part));
         }
         _ => {
             hasher.update(b"data\0");
@@ -55,26 +55,44 @@ pub fn task_id(key: DedupeKey, main_link: Option<&Link>, data: &Map<String, Valu
 
 /// The canonical text of a link, as described in the module docs.
 pub fn canonical_link(link: &Link) -> String {
+    let mut text = String::new();
+    write_canonical_link(link, |part| text.push_str(part));
+    text
+}
+
+/// Hands [`canonical_link`] to `write` in consecutive parts, without
+/// building it.
+fn write_canonical_link(link: &Link, mut write: impl FnMut(&str)) {
     match link.provider {
         Provider::S3 | Provider::Gcs | Provider::Azure => {
             let bucket = link.bucket.as_deref().unwrap_or_default();
-            format!(
-                "{}://{}/{}",
-                link.provider.as_str(),
-                bucket.to_lowercase(),
-                link.path
-            )
+            write(link.provider.as_str());
+            write("://");
+            // ASCII without uppercase letters is its own lowercase.
+            if bucket
+                .bytes()
+                .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+            {
+                write(&bucket.to_lowercase());
+            } else {
+                write(bucket);
+            }
+            write("/");
+            write(&link.path);
         }
-        Provider::File => format!("file://{}", link.path),
+        Provider::File => {
+            write("file://");
+            write(&link.path);
+        }
         Provider::Http => match Url::parse(&link.uri) {
             Ok(mut url) => {
                 url.set_fragment(None);
                 if link.signed {
                     url.set_query(None);
                 }
-                url.into()
+                write(url.as_str());
             }
-            Err(_) => link.uri.clone(),
+            Err(_) => write(&link.uri),
         },
     }
 }
@@ -203,6 +221,64 @@ mod tests {
             id_of("https://cdn.example.com/a.jpg?sig=1"),
             id_of("https://cdn.example.com/a.jpg?sig=2&se=2030")
         );
+    }
+
+    #[test]
+    fn ids_are_stable() {
+        for (uri, id) in [
+            (
+                "s3://bench-bucket/images/042/item42.jpg",
+                "ffaf2ae31fb2877f97ca33d04caba513",
+            ),
+            (
+                "S3://Bench-Bucket/Images/K.JPG",
+                "e142e2d53bbb82cc6faf9f8f10966af0",
+            ),
+            ("gs://ÀBucket/k.png", "226fe9b2042a53f7d7a8a6a43f81ce87"),
+            (
+                "azure-blob://c/dir/my%20cat.jpg",
+                "5eb75b9032101ffe1c3cd6c85fbd38fb",
+            ),
+            (
+                "https://Example.com:443/a/b.jpg?x=1#f",
+                "906e0c8ea88f6af89ccf574a24dc7d71",
+            ),
+            (
+                "https://b.s3.amazonaws.com/k.jpg?X-Amz-Signature=1",
+                "eeb9ee0ad53e8bb33e4a24e536d93bd2",
+            ),
+            (
+                "file:///data/scan%201.pdf",
+                "4058e0919fa5c88faaddeccd7055e29b",
+            ),
+            ("/data/set/a.jpg", "3fced76442e6b04de8b11da92dd5d243"),
+        ] {
+            assert_eq!(id_of(uri), id, "{uri}");
+        }
+    }
+
+    #[test]
+    fn canonical_links() {
+        for (uri, canonical) in [
+            ("S3://Bench-Bucket/K.JPG", "s3://bench-bucket/K.JPG"),
+            ("google://ÀB/my%20k", "gcs://àb/my k"),
+            ("az://c/k?sig=1", "azure://c/k"),
+            ("FILE:///data/a%201.jpg", "file:///data/a 1.jpg"),
+            ("C:\\data\\a.jpg", "file://C:\\data\\a.jpg"),
+            (
+                "HTTPS://EXAMPLE.com:443/a?x=1#f",
+                "https://example.com/a?x=1",
+            ),
+            ("https://example.com/a?sig=1#f", "https://example.com/a"),
+        ] {
+            let link = Link::new("image", uri).expect("a link");
+            assert_eq!(canonical_link(&link), canonical, "{uri}");
+            let mut hasher = Sha256::new();
+            hasher.update(b"link\0");
+            hasher.update(canonical.as_bytes());
+            let id = hex::encode(&hasher.finalize()[..ID_HEX_LEN / 2]);
+            assert_eq!(id_of(uri), id, "{uri}");
+        }
     }
 
     #[test]

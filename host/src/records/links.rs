@@ -110,11 +110,65 @@ const SCHEMES: [&str; 10] = [
     "file",
 ];
 
+/// Schemes of bucket URLs, lowercase, with their provider.
+const BUCKET_SCHEMES: [(&str, Provider); 7] = [
+    ("s3", Provider::S3),
+    ("gs", Provider::Gcs),
+    ("gcs", Provider::Gcs),
+    ("google", Provider::Gcs),
+    ("az", Provider::Azure),
+    ("azure", Provider::Azure),
+    ("azure-blob", Provider::Azure),
+];
+
 /// Classifies one URI: a URL with a known scheme written as `scheme://…`,
 /// or an absolute local path (`/data/x.jpg`, `C:\data\x.jpg`). Anything
 /// else, including strings with control characters or surrounding
 /// whitespace, is not a link.
 pub fn classify(uri: &str) -> Option<Location> {
+    plain_bucket_url(uri).or_else(|| classify_parsed(uri))
+}
+
+/// A bucket URL that URL parsing would leave exactly as written:
+/// `scheme://bucket/key` with a bucket scheme (any case), a non-empty
+/// bucket, and bucket and key made only of ASCII letters, digits and
+/// `-._~` (plus `/` in the key), with no `.` or `..` key segment. Such a
+/// URL has no userinfo, port, query, fragment or percent-escape, and the
+/// parser keeps the host of these non-special schemes as written, so this
+/// gives what [`classify_parsed`] gives, without parsing. `None` for any
+/// other URI, which [`classify`] then parses.
+fn plain_bucket_url(uri: &str) -> Option<Location> {
+    let (provider, rest) = BUCKET_SCHEMES.iter().find_map(|&(scheme, provider)| {
+        let written = uri.get(..scheme.len())?;
+        let rest = uri[scheme.len()..].strip_prefix("://")?;
+        written
+            .eq_ignore_ascii_case(scheme)
+            .then_some((provider, rest))
+    })?;
+    let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+    let plain = |segment: &[u8]| {
+        segment
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+    };
+    let plain_key = key
+        .as_bytes()
+        .split(|&b| b == b'/')
+        .all(|segment| plain(segment) && segment != b"." && segment != b"..");
+    if bucket.is_empty() || !plain(bucket.as_bytes()) || !plain_key {
+        return None;
+    }
+    Some(Location {
+        provider,
+        bucket: Some(bucket.to_owned()),
+        path: key.to_owned(),
+        signed: false,
+    })
+}
+
+/// [`classify`] by parsing the URL per the WHATWG URL standard; right for
+/// every URI.
+fn classify_parsed(uri: &str) -> Option<Location> {
     if uri.trim() != uri || uri.chars().any(char::is_control) {
         return None;
     }
@@ -205,22 +259,22 @@ fn is_signed(url: &Url) -> bool {
 pub fn extract(data: &Map<String, Value>) -> Vec<Link> {
     let mut links = Vec::new();
     for (key, value) in data {
-        collect(key.clone(), value, &mut links);
+        collect(key, value, &mut links);
     }
     links
 }
 
-fn collect(field: String, value: &Value, links: &mut Vec<Link>) {
+fn collect(field: &str, value: &Value, links: &mut Vec<Link>) {
     match value {
         Value::String(s) if is_link_like(s) => links.extend(Link::new(field, s)),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                collect(format!("{field}[{i}]"), item, links);
+                collect(&format!("{field}[{i}]"), item, links);
             }
         }
         Value::Object(map) => {
             for (key, item) in map {
-                collect(format!("{field}.{key}"), item, links);
+                collect(&format!("{field}.{key}"), item, links);
             }
         }
         _ => {}

@@ -35,7 +35,8 @@ impl MediaKind {
     /// The kind of a file extension (without the dot, any case), per Label
     /// Studio's table; `None` for extensions not in it.
     pub fn from_extension(ext: &str) -> Option<MediaKind> {
-        let kind = match ext.to_ascii_lowercase().as_str() {
+        let mut buf = [0; LONGEST_NAME];
+        let kind = match ascii_lowercase(ext, &mut buf)? {
             "bmp" | "gif" | "jpg" | "jpeg" | "png" | "svg" | "webp" | "tif" | "tiff" | "avif" => {
                 MediaKind::Image
             }
@@ -56,7 +57,8 @@ impl MediaKind {
     /// case, surrounding whitespace ignored, `time-series`/`time_series` and
     /// `hypertext` accepted. `unknown` and anything else say nothing: `None`.
     pub fn from_hint(hint: &str) -> Option<MediaKind> {
-        let kind = match hint.trim().to_ascii_lowercase().as_str() {
+        let mut buf = [0; LONGEST_NAME];
+        let kind = match ascii_lowercase(hint.trim(), &mut buf)? {
             "image" => MediaKind::Image,
             "video" => MediaKind::Video,
             "audio" => MediaKind::Audio,
@@ -81,6 +83,18 @@ impl MediaKind {
         }
         MediaKind::from_extension(ext)
     }
+}
+
+/// Longer than any extension or kind name in the tables above.
+const LONGEST_NAME: usize = 16;
+
+/// `text` with ASCII letters lowercased, in `buf`; `None` when it does not
+/// fit, and so cannot be in the tables.
+fn ascii_lowercase<'a>(text: &str, buf: &'a mut [u8; LONGEST_NAME]) -> Option<&'a str> {
+    let lowered = buf.get_mut(..text.len())?;
+    lowered.copy_from_slice(text.as_bytes());
+    lowered.make_ascii_lowercase();
+    std::str::from_utf8(lowered).ok()
 }
 
 impl std::fmt::Display for MediaKind {
@@ -121,7 +135,17 @@ mod tests {
                 assert_eq!(MediaKind::from_extension(&upper), Some(kind), "{upper}");
             }
         }
-        for ext in ["", "json", "gz", "exe", "jpgx", ".jpg"] {
+        for ext in [
+            "",
+            "json",
+            "gz",
+            "exe",
+            "jpgx",
+            ".jpg",
+            "jpé",
+            "jpgjpgjpgjpgjpgjpg",
+            "ｊｐｇ",
+        ] {
             assert_eq!(MediaKind::from_extension(ext), None, "{ext}");
         }
     }
@@ -135,6 +159,9 @@ mod tests {
         assert_eq!(MediaKind::from_hint("unknown"), None);
         assert_eq!(MediaKind::from_hint(""), None);
         assert_eq!(MediaKind::from_hint("url"), None);
+        assert_eq!(MediaKind::from_hint("  TIME_SERIES\n"), Some(Timeseries));
+        assert_eq!(MediaKind::from_hint("imagé"), None);
+        assert_eq!(MediaKind::from_hint(&"image".repeat(4)), None);
     }
 
     #[test]

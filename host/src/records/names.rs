@@ -43,7 +43,7 @@ fn link_name(link: &Link) -> Option<String> {
 /// Removes escapes and control characters and trims; `None` when nothing
 /// is left.
 fn tidy(name: &str) -> Option<String> {
-    let safe = clean::text(name);
+    let safe = clean::safe_text(name);
     let trimmed = safe.trim();
     (!trimmed.is_empty()).then(|| trimmed.to_owned())
 }

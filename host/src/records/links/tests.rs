@@ -297,3 +297,210 @@ fn bare_paths_need_to_look_like_files() {
     let fields: Vec<&str> = links.iter().map(|l| l.field.as_str()).collect();
     assert_eq!(fields, ["c", "d", "f"]);
 }
+
+/// Bucket URLs the shortcut in [`classify`] must classify exactly as URL
+/// parsing does, whether it takes them or leaves them to the parser.
+fn tricky_bucket_urls() -> Vec<String> {
+    let schemes = [
+        "s3",
+        "S3",
+        "gs",
+        "GCS",
+        "google",
+        "az",
+        "Azure",
+        "azure-blob",
+        "AZURE-BLOB",
+        "https",
+        "file",
+        "ftp",
+        "s3x",
+        "ſ3",
+    ];
+    let separators = ["://", ":/", ":///", "://\\"];
+    let buckets = [
+        "bucket",
+        "Bucket",
+        "BUCKET",
+        "bench-bucket",
+        "my_bucket.v2",
+        "b-1~x",
+        "b.",
+        ".",
+        "..",
+        "",
+        "a@b",
+        "user:pw@b",
+        "b:123",
+        "b:",
+        "[::1]",
+        "1.2.3.4",
+        "0x7f.1",
+        "b%20c",
+        "b%2F",
+        "b c",
+        "b\\c",
+        "b\tc",
+        "бакет",
+        "xn--bcher-kva",
+        "b?x",
+        "b#x",
+        "b..c",
+        "b^c",
+        "b|c",
+        "b<c>",
+    ];
+    let keys = [
+        "",
+        "k",
+        "dir/k.jpg",
+        "images/042/item42.jpg",
+        "dir//k",
+        "/",
+        "//",
+        "/k",
+        ".",
+        "..",
+        "a/./b",
+        "a/../b",
+        "a/.",
+        "a/..",
+        "./a",
+        "../a",
+        "a/../../b",
+        "a./b",
+        "a/b.",
+        "a.",
+        "...",
+        ".../x",
+        ".a/..b",
+        "my cat.jpg",
+        "my%20cat.jpg",
+        "a?x=1",
+        "a#frag",
+        "a?X-Amz-Signature=1",
+        "a?sig=1#f",
+        "a\\b",
+        "a\\..\\b",
+        "ф.png",
+        "%D1%84",
+        "%2e/x",
+        "%2E%2E/x",
+        "a/%2e%2e/b",
+        "a~b_c-d.e",
+        "a\tb",
+        "a\nb",
+        "a\rb",
+        "a<b>",
+        "a\"b",
+        "a{b}",
+        "a`b",
+        "a^b",
+        "a|b",
+        "a:b",
+        "a@b",
+        "a;b=c,d+e",
+        "a%",
+        "a%zz",
+        "bad%FF",
+        "A/B/C.JPG",
+        "\u{202e}x",
+        "x ",
+        "x\u{7f}",
+        "x\u{0}",
+        "emoji😀.png",
+    ];
+    let mut uris = Vec::new();
+    for scheme in schemes {
+        for separator in separators {
+            for bucket in buckets {
+                uris.push(format!("{scheme}{separator}{bucket}"));
+                for key in keys {
+                    uris.push(format!("{scheme}{separator}{bucket}/{key}"));
+                }
+            }
+        }
+    }
+    uris
+}
+
+/// Characters URL parsing treats specially, and plain ones.
+const TRICKY: [&str; 26] = [
+    "a", "B", "0", "-", ".", "_", "~", "/", "/", "/", "%", "2e", "%2E", "?", "#", "@", ":", "\\",
+    " ", "é", "[", "]", "..", "./", "\t", "+",
+];
+
+/// Characters the shortcut accepts, with dot segments made likely.
+const PLAIN: [&str; 11] = ["a", "B", "0", "-", ".", "_", "~", "/", "/", "..", "./"];
+
+/// `count` random `scheme://rest` strings, `rest` drawn from `alphabet`.
+fn random_bucket_urls(count: usize, alphabet: &[&str]) -> Vec<String> {
+    const SCHEMES: [&str; 6] = ["s3", "gs", "Az", "GOOGLE", "azure-blob", "gcs"];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |bound: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % bound as u64) as usize
+    };
+    (0..count)
+        .map(|_| {
+            let mut uri = format!("{}://", SCHEMES[next(SCHEMES.len())]);
+            for _ in 0..next(24) {
+                uri.push_str(alphabet[next(alphabet.len())]);
+            }
+            uri
+        })
+        .collect()
+}
+
+#[test]
+fn shortcut_agrees_with_url_parsing() {
+    let mut shortcuts = 0;
+    for uri in tricky_bucket_urls()
+        .into_iter()
+        .chain(random_bucket_urls(200_000, &TRICKY))
+        .chain(random_bucket_urls(200_000, &PLAIN))
+    {
+        let parsed = classify_parsed(&uri);
+        if let Some(quick) = plain_bucket_url(&uri) {
+            assert_eq!(Some(quick), parsed, "{uri:?}");
+            shortcuts += 1;
+        }
+        assert_eq!(classify(&uri), parsed, "{uri:?}");
+    }
+    assert!(shortcuts > 50_000, "only {shortcuts} shortcuts taken");
+}
+
+#[test]
+fn shortcut_takes_plain_bucket_urls_only() {
+    let quick = |uri: &str| plain_bucket_url(uri).is_some();
+    for uri in [
+        "s3://bench-bucket/images/042/item42.jpg",
+        "S3://Bucket/Dir/K.JPG",
+        "azure-blob://c/a~b_c-d.e",
+        "gs://b",
+        "gs://b/",
+        "gs://b//k",
+    ] {
+        assert!(quick(uri), "{uri}");
+    }
+    for uri in [
+        "s3:///key",
+        "s3://b/a/../k",
+        "s3://b/./k",
+        "s3://b/k/.",
+        "s3://b/my%20cat.jpg",
+        "s3://b/my cat.jpg",
+        "s3://b/k?x=1",
+        "s3://b/k#frag",
+        "s3://b:1/k",
+        "s3://a@b/k",
+        "s3://b/ф.png",
+        "s3://b\\k",
+        "https://example.com/k.jpg",
+        "/data/k.jpg",
+    ] {
+        assert!(!quick(uri), "{uri}");
+    }
+}
