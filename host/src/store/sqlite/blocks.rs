@@ -39,6 +39,12 @@ const BYTE_ID: u8 = 2;
 /// The columns [`for_each_task`] reads, in order, for `FROM task_blocks b`.
 pub(super) const BLOCK_COLUMNS: &str = "b.first_seq, b.import_id, b.tasks";
 
+/// Selects, as [`BLOCK_COLUMNS`], the blocks of tasks from `seq` `?1` on,
+/// in order.
+pub(super) const BLOCKS_FROM_SEQ: &str =
+    "SELECT b.first_seq, b.import_id, b.tasks FROM task_blocks b
+     WHERE b.first_seq >= ?1 ORDER BY b.first_seq";
+
 /// One task as a block holds it.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct BlockTask<'b> {

@@ -15,7 +15,7 @@ use std::ops::ControlFlow;
 
 use rusqlite::{Connection, params};
 
-use super::blocks::{self, BLOCK_COLUMNS};
+use super::blocks::{self, BLOCKS_FROM_SEQ};
 use super::db_error;
 use super::record::Origins;
 use crate::records::names::with_suffix;
@@ -65,12 +65,7 @@ fn colliding_rows(
                 "SELECT 1 FROM task_names WHERE dataset_id = ?1 AND name = ?2 AND seq <> ?3",
             )
             .map_err(db_error)?;
-        let mut stmt = conn
-            .prepare(&format!(
-                "SELECT {BLOCK_COLUMNS} FROM task_blocks b
-                 WHERE b.first_seq >= ?1 ORDER BY b.first_seq"
-            ))
-            .map_err(db_error)?;
+        let mut stmt = conn.prepare(BLOCKS_FROM_SEQ).map_err(db_error)?;
         let mut rows = stmt.query([first_seq]).map_err(db_error)?;
         let mut colliding = Vec::new();
         blocks::for_each_task(&mut rows, |_, task| {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, params};
 
-use super::blocks::{self, BLOCK_COLUMNS};
+use super::blocks::{self, BLOCKS_FROM_SEQ};
 use super::record::{ImportOrigin, Origins};
 use super::writer::{Target, TaskBatch, Writer, Written};
 use super::{MAX_STORED_DIAGNOSTICS, NOW, connect, db_error, names, severity_str, visit_tasks};
@@ -236,12 +236,7 @@ impl ImportSession for SqliteImport {
     ) -> anyhow::Result<()> {
         let first_seq = self.first_seq;
         let conn = self.flushed()?;
-        let mut stmt = conn
-            .prepare(&format!(
-                "SELECT {BLOCK_COLUMNS} FROM task_blocks b
-                 WHERE b.first_seq >= ?1 ORDER BY b.first_seq"
-            ))
-            .map_err(db_error)?;
+        let mut stmt = conn.prepare(BLOCKS_FROM_SEQ).map_err(db_error)?;
         let mut rows = stmt.query([first_seq]).map_err(db_error)?;
         let mut remaining = limit.unwrap_or(u64::MAX);
         visit_tasks(&mut rows, &mut Origins::new(conn), &mut remaining, visit)
