@@ -44,7 +44,7 @@ use super::{
     TaskStore,
 };
 use crate::records::{Diagnostic, Severity, Task};
-use blocks::BLOCK_COLUMNS;
+use blocks::BLOCKS_IN_RANGE;
 
 /// How long an import waits for another process's import to finish.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -188,13 +188,7 @@ impl TaskStore for SqliteStore {
             .map_err(db_error)?
             .collect::<Result<Vec<_>, _>>()
             .map_err(db_error)?;
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
-                "SELECT {BLOCK_COLUMNS} FROM task_blocks b
-                 WHERE b.first_seq BETWEEN ?1 AND ?2 ORDER BY b.first_seq"
-            ))
-            .map_err(db_error)?;
+        let mut stmt = self.conn.prepare(BLOCKS_IN_RANGE).map_err(db_error)?;
         let mut origins = record::Origins::new(&self.conn);
         for (first, last) in ranges {
             let mut rows = stmt.query(params![first, last]).map_err(db_error)?;
@@ -255,7 +249,7 @@ impl TaskStore for SqliteStore {
     }
 }
 
-/// Visits the tasks of the blocks in `rows` (selected as [`BLOCK_COLUMNS`])
+/// Visits the tasks of the blocks in `rows` (selected by [`BLOCKS_IN_RANGE`])
 /// while `remaining` is not zero, counting it down.
 fn visit_tasks(
     rows: &mut rusqlite::Rows<'_>,

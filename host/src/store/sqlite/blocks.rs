@@ -36,14 +36,11 @@ const EXPLICIT_NAME: u8 = 1;
 /// Flag: the id is kept as 16 bytes rather than text.
 const BYTE_ID: u8 = 2;
 
-/// The columns [`for_each_task`] reads, in order, for `FROM task_blocks b`.
-pub(super) const BLOCK_COLUMNS: &str = "b.first_seq, b.import_id, b.tasks";
-
-/// Selects, as [`BLOCK_COLUMNS`], the blocks of tasks from `seq` `?1` on,
-/// in order.
-pub(super) const BLOCKS_FROM_SEQ: &str =
-    "SELECT b.first_seq, b.import_id, b.tasks FROM task_blocks b
-     WHERE b.first_seq >= ?1 ORDER BY b.first_seq";
+/// Selects, in order, the blocks of the tasks with `seq` from `?1` to `?2`
+/// (the whole range of one or more imports), as [`for_each_task`] reads
+/// them.
+pub(super) const BLOCKS_IN_RANGE: &str = "SELECT first_seq, import_id, tasks FROM task_blocks
+     WHERE first_seq BETWEEN ?1 AND ?2 ORDER BY first_seq";
 
 /// One task as a block holds it.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,16 +99,20 @@ impl BlockBuilder {
     }
 
     /// Inserts the block, if it holds any task, as a row of `dataset_id` and
-    /// `import_id` through `insert` (see [`INSERT_BLOCK`]), and empties it.
+    /// `import_id`, and empties it.
     pub(super) fn write(
         &mut self,
-        insert: &mut rusqlite::Statement<'_>,
+        conn: &Connection,
         dataset_id: i64,
         import_id: i64,
     ) -> rusqlite::Result<()> {
         if self.tasks == 0 {
             return Ok(());
         }
+        let mut insert = conn.prepare_cached(
+            "INSERT INTO task_blocks (first_seq, last_seq, dataset_id, import_id, tasks)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
         insert.execute(params![
             self.first_seq,
             self.last_seq,
@@ -128,11 +129,6 @@ impl BlockBuilder {
         self.bytes.clear();
     }
 }
-
-/// The insert [`BlockBuilder::write`] executes.
-pub(super) const INSERT_BLOCK: &str =
-    "INSERT INTO task_blocks (first_seq, last_seq, dataset_id, import_id, tasks)
-     VALUES (?1, ?2, ?3, ?4, ?5)";
 
 /// The tasks of a block whose first task has `first_seq`, in order.
 pub(super) fn decode(first_seq: i64, bytes: &[u8]) -> BlockTasks<'_> {
@@ -205,8 +201,8 @@ impl<'b> Iterator for BlockTasks<'b> {
     }
 }
 
-/// Visits, in order, every task of the blocks in `rows` (selected as
-/// [`BLOCK_COLUMNS`]) with its import id, until `visit` breaks.
+/// Visits, in order, every task of the blocks in `rows` (selected by
+/// [`BLOCKS_IN_RANGE`]) with its import id, until `visit` breaks.
 pub(super) fn for_each_task<E: From<StoreError>>(
     rows: &mut Rows<'_>,
     mut visit: impl FnMut(i64, BlockTask<'_>) -> Result<ControlFlow<()>, E>,
@@ -233,28 +229,46 @@ fn block_columns<'r>(row: &'r Row<'_>) -> StoreResult<(i64, i64, &'r [u8])> {
     ))
 }
 
+/// The block holding the task whose `seq` is `seq`.
+struct HeldBlock {
+    first_seq: i64,
+    last_seq: i64,
+    import_id: i64,
+    tasks: Vec<u8>,
+}
+
+fn block_holding(conn: &Connection, seq: i64) -> StoreResult<HeldBlock> {
+    conn.prepare_cached(
+        "SELECT first_seq, last_seq, import_id, tasks FROM task_blocks
+         WHERE first_seq <= ?1 ORDER BY first_seq DESC LIMIT 1",
+    )
+    .and_then(|mut stmt| {
+        stmt.query_row([seq], |row| {
+            Ok(HeldBlock {
+                first_seq: row.get(0)?,
+                last_seq: row.get(1)?,
+                import_id: row.get(2)?,
+                tasks: row.get(3)?,
+            })
+        })
+        .optional()
+    })
+    .map_err(db_error)?
+    .filter(|block| seq <= block.last_seq)
+    .ok_or_else(|| missing(seq))
+}
+
 /// Calls `read` with the task whose `seq` is `seq` and its import id.
 pub(super) fn read_task<T>(
     conn: &Connection,
     seq: i64,
     read: impl FnOnce(i64, BlockTask<'_>) -> StoreResult<T>,
 ) -> StoreResult<T> {
-    let mut stmt = conn
-        .prepare_cached(&format!(
-            "SELECT {BLOCK_COLUMNS} FROM task_blocks b
-             WHERE b.first_seq <= ?1 ORDER BY b.first_seq DESC LIMIT 1"
-        ))
-        .map_err(db_error)?;
-    let mut rows = stmt.query([seq]).map_err(db_error)?;
-    let row = rows.next().map_err(db_error)?;
-    let (first_seq, import_id, bytes) = row
-        .map(block_columns)
-        .transpose()?
-        .ok_or_else(|| missing(seq))?;
-    for task in decode(first_seq, bytes) {
+    let block = block_holding(conn, seq)?;
+    for task in decode(block.first_seq, &block.tasks) {
         let task = task?;
         if task.seq == seq {
-            return read(import_id, task);
+            return read(block.import_id, task);
         }
     }
     Err(missing(seq))
@@ -263,27 +277,17 @@ pub(super) fn read_task<T>(
 /// Gives each task of `renames` (`seq`, new name; sorted by `seq`) its new
 /// name, rewriting each block concerned once.
 pub(super) fn rename(conn: &Connection, renames: &[(i64, String)]) -> StoreResult<()> {
-    let mut find = conn
-        .prepare_cached(
-            "SELECT first_seq, last_seq, tasks FROM task_blocks
-             WHERE first_seq <= ?1 ORDER BY first_seq DESC LIMIT 1",
-        )
-        .map_err(db_error)?;
     let mut update = conn
         .prepare_cached("UPDATE task_blocks SET tasks = ?2 WHERE first_seq = ?1")
         .map_err(db_error)?;
     let mut builder = BlockBuilder::default();
     let mut pending = renames;
     while let Some(&(seq, _)) = pending.first() {
-        let (first_seq, last_seq, bytes): (i64, i64, Vec<u8>) = find
-            .query_row([seq], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-            .optional()
-            .map_err(db_error)?
-            .ok_or_else(|| missing(seq))?;
-        let in_block = pending.partition_point(|(seq, _)| *seq <= last_seq);
+        let block = block_holding(conn, seq)?;
+        let in_block = pending.partition_point(|(seq, _)| *seq <= block.last_seq);
         let (here, rest) = pending.split_at(in_block);
         let mut renamed = 0;
-        for task in decode(first_seq, &bytes) {
+        for task in decode(block.first_seq, &block.tasks) {
             let mut task = task?;
             if let Ok(k) = here.binary_search_by_key(&task.seq, |(seq, _)| *seq) {
                 task.name = &here[k].1;
@@ -295,7 +299,7 @@ pub(super) fn rename(conn: &Connection, renames: &[(i64, String)]) -> StoreResul
             return Err(missing(here[0].0));
         }
         update
-            .execute(params![first_seq, builder.bytes])
+            .execute(params![block.first_seq, builder.bytes])
             .map_err(db_error)?;
         builder.clear();
         pending = rest;

@@ -15,7 +15,7 @@ use std::ops::ControlFlow;
 
 use rusqlite::{Connection, params};
 
-use super::blocks::{self, BLOCKS_FROM_SEQ};
+use super::blocks::{self, BLOCKS_IN_RANGE};
 use super::db_error;
 use super::record::Origins;
 use crate::records::names::with_suffix;
@@ -65,8 +65,8 @@ fn colliding_rows(
                 "SELECT 1 FROM task_names WHERE dataset_id = ?1 AND name = ?2 AND seq <> ?3",
             )
             .map_err(db_error)?;
-        let mut stmt = conn.prepare(BLOCKS_FROM_SEQ).map_err(db_error)?;
-        let mut rows = stmt.query([first_seq]).map_err(db_error)?;
+        let mut stmt = conn.prepare(BLOCKS_IN_RANGE).map_err(db_error)?;
+        let mut rows = stmt.query([first_seq, i64::MAX]).map_err(db_error)?;
         let mut colliding = Vec::new();
         blocks::for_each_task(&mut rows, |_, task| {
             if held

@@ -7,7 +7,7 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
-use super::blocks::{BlockBuilder, BlockTask, INSERT_BLOCK};
+use super::blocks::{BlockBuilder, BlockTask};
 use super::record::StoredId;
 use super::{db_error, open_error};
 use crate::store::{StoreError, StoreResult};
@@ -125,19 +125,16 @@ fn tasks_into_blocks(conn: &Connection) -> rusqlite::Result<()> {
         "SELECT seq, dataset_id, import_id, id, name, explicit_name, record
          FROM tasks ORDER BY seq",
     )?;
-    let mut insert = conn.prepare(INSERT_BLOCK)?;
     let mut block = BlockBuilder::default();
     // The dataset and import of the block being filled.
     let mut owner = None;
-    let mut write = |block: &mut BlockBuilder, owner: Option<(i64, i64)>| match owner {
-        Some((dataset_id, import_id)) => block.write(&mut insert, dataset_id, import_id),
-        None => Ok(()),
-    };
     let mut rows = select.query([])?;
     while let Some(row) = rows.next()? {
         let row_owner = Some((row.get(1)?, row.get(2)?));
         if owner != row_owner || block.is_full() {
-            write(&mut block, owner)?;
+            if let Some((dataset_id, import_id)) = owner {
+                block.write(conn, dataset_id, import_id)?;
+            }
             owner = row_owner;
         }
         let record = row.get_ref(6)?;
@@ -153,7 +150,9 @@ fn tasks_into_blocks(conn: &Connection) -> rusqlite::Result<()> {
             record,
         });
     }
-    write(&mut block, owner)?;
+    if let Some((dataset_id, import_id)) = owner {
+        block.write(conn, dataset_id, import_id)?;
+    }
     drop(rows);
     conn.execute_batch("DROP TABLE tasks")
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, params};
 
-use super::blocks::{self, BLOCKS_FROM_SEQ};
+use super::blocks::{self, BLOCKS_IN_RANGE};
 use super::record::{ImportOrigin, Origins};
 use super::writer::{Target, TaskBatch, Writer, Written};
 use super::{MAX_STORED_DIAGNOSTICS, NOW, connect, db_error, names, severity_str, visit_tasks};
@@ -236,8 +236,8 @@ impl ImportSession for SqliteImport {
     ) -> anyhow::Result<()> {
         let first_seq = self.first_seq;
         let conn = self.flushed()?;
-        let mut stmt = conn.prepare(BLOCKS_FROM_SEQ).map_err(db_error)?;
-        let mut rows = stmt.query([first_seq]).map_err(db_error)?;
+        let mut stmt = conn.prepare(BLOCKS_IN_RANGE).map_err(db_error)?;
+        let mut rows = stmt.query([first_seq, i64::MAX]).map_err(db_error)?;
         let mut remaining = limit.unwrap_or(u64::MAX);
         visit_tasks(&mut rows, &mut Origins::new(conn), &mut remaining, visit)
     }

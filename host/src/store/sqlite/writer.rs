@@ -19,7 +19,7 @@ use std::thread::JoinHandle;
 
 use rusqlite::{Connection, Statement, params};
 
-use super::blocks::{BlockBuilder, BlockTask, INSERT_BLOCK};
+use super::blocks::{BlockBuilder, BlockTask};
 use super::db_error;
 use super::record::{self, ImportOrigin, StoredId};
 use crate::records::Task;
@@ -201,9 +201,9 @@ fn write(
 
 /// The prepared inserts of one import.
 struct Rows<'c> {
+    conn: &'c Connection,
     target: Target,
     insert_id: Statement<'c>,
-    insert_block: Statement<'c>,
     insert_name: Statement<'c>,
     /// Reused per block.
     block: BlockBuilder,
@@ -216,11 +216,11 @@ impl<'c> Rows<'c> {
     fn prepare(conn: &'c Connection, target: Target) -> StoreResult<Self> {
         let prepare = |sql| conn.prepare(sql).map_err(db_error);
         Ok(Rows {
+            conn,
             target,
             insert_id: prepare(
                 "INSERT OR IGNORE INTO task_ids (dataset_id, id, seq) VALUES (?1, ?2, ?3)",
             )?,
-            insert_block: prepare(INSERT_BLOCK)?,
             insert_name: prepare(
                 "INSERT INTO task_names (dataset_id, name, seq, explicit_name)
                  VALUES (?1, ?2, ?3, ?4)",
@@ -261,13 +261,13 @@ impl<'c> Rows<'c> {
             });
             if self.block.is_full() {
                 self.block
-                    .write(&mut self.insert_block, dataset_id, import_id)
+                    .write(self.conn, dataset_id, import_id)
                     .map_err(db_error)?;
             }
             written.last_seq = Some(seq(k));
         }
         self.block
-            .write(&mut self.insert_block, dataset_id, import_id)
+            .write(self.conn, dataset_id, import_id)
             .map_err(db_error)?;
         let new = &self.new;
         self.order.retain(|&k| new[k]);
