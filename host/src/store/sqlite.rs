@@ -27,6 +27,7 @@
 mod blocks;
 mod names;
 mod record;
+mod runs;
 mod schema;
 mod session;
 #[cfg(test)]
@@ -273,7 +274,8 @@ fn visit_tasks(
 
 /// Selects what [`dataset_summary`] reads, from `datasets d`.
 const DATASET_SUMMARY: &str = "SELECT d.name,
-        (SELECT count(*) FROM task_ids t WHERE t.dataset_id = d.id),
+        (SELECT coalesce(sum(r.entries), 0) FROM key_runs r
+            WHERE r.dataset_id = d.id AND r.kind = 0),
         (SELECT count(*) FROM imports i WHERE i.dataset = d.name),
         d.created_at
     FROM datasets d";
@@ -308,8 +310,9 @@ fn delete_rows(conn: &Connection, dataset: &str, dataset_id: i64) -> StoreResult
         delete_range.execute([first, last]).map_err(db_error)?;
     }
     conn.execute_batch(&format!(
-        "DELETE FROM task_ids WHERE dataset_id = {dataset_id};
-         DELETE FROM task_names WHERE dataset_id = {dataset_id};
+        "DELETE FROM key_chunks
+             WHERE run_id IN (SELECT id FROM key_runs WHERE dataset_id = {dataset_id});
+         DELETE FROM key_runs WHERE dataset_id = {dataset_id};
          DELETE FROM datasets WHERE id = {dataset_id};"
     ))
     .map_err(db_error)?;

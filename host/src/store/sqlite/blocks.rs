@@ -307,6 +307,57 @@ pub(super) fn rename(conn: &Connection, renames: &[(i64, String)]) -> StoreResul
     Ok(())
 }
 
+/// Takes the tasks whose `seq` is in `seqs` (ascending) out of the store,
+/// rewriting each block concerned once as a block of `dataset_id` and
+/// `import_id`, or deleting it when none of its tasks is left.
+pub(super) fn remove(
+    conn: &Connection,
+    dataset_id: i64,
+    import_id: i64,
+    seqs: impl Iterator<Item = i64>,
+) -> StoreResult<()> {
+    let mut delete = conn
+        .prepare_cached("DELETE FROM task_blocks WHERE first_seq = ?1")
+        .map_err(db_error)?;
+    let mut builder = BlockBuilder::default();
+    let mut seqs = seqs.peekable();
+    let mut here = Vec::new();
+    while let Some(&seq) = seqs.peek() {
+        let block = block_holding(conn, seq)?;
+        here.clear();
+        while let Some(next) = seqs.next_if(|&next| next <= block.last_seq) {
+            here.push(next);
+        }
+        delete.execute([block.first_seq]).map_err(db_error)?;
+        let mut removed = 0;
+        for task in decode(block.first_seq, &block.tasks) {
+            let task = task?;
+            if here.binary_search(&task.seq).is_ok() {
+                removed += 1;
+            } else {
+                builder.push(&task);
+            }
+        }
+        if removed != here.len() {
+            return Err(missing(here[0]));
+        }
+        builder
+            .write(conn, dataset_id, import_id)
+            .map_err(db_error)?;
+    }
+    Ok(())
+}
+
+/// `seq` of the last task stored from `first_seq` on, if any.
+pub(super) fn last_seq_from(conn: &Connection, first_seq: i64) -> StoreResult<Option<i64>> {
+    conn.query_row(
+        "SELECT max(last_seq) FROM task_blocks WHERE first_seq >= ?1",
+        [first_seq],
+        |row| row.get(0),
+    )
+    .map_err(db_error)
+}
+
 /// `seq` of the next task: one past the last stored.
 pub(super) fn next_seq(conn: &Connection) -> StoreResult<i64> {
     conn.query_row(

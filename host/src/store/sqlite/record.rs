@@ -2,7 +2,8 @@
 //!
 //! - `id`: a 32-digit lowercase hex id (what the normalizer makes) is kept
 //!   as its 16 bytes; any other id is kept as text. SQLite never takes a
-//!   blob and a text for equal, so the two cannot collide in `task_ids`.
+//!   blob and a text for equal, and neither does the id index (see
+//!   [`StoredId::key`]).
 //! - `name` and `explicit_name` are kept beside the record (see
 //!   [`super::blocks`]).
 //! - `record` is JSON holding only what cannot be recomputed: not `links`
@@ -40,6 +41,22 @@ impl StoredId {
         match lowercase_hex_bytes(id) {
             Some(bytes) => StoredId::Bytes(bytes),
             None => StoredId::Text(id.to_string()),
+        }
+    }
+
+    /// Appends the id's key in the id index (see [`super::runs`]): a tag
+    /// byte (text 0, bytes 1), then the id's bytes, so that keys sort as
+    /// ids do.
+    pub(super) fn key(&self, out: &mut Vec<u8>) {
+        match self {
+            StoredId::Text(text) => {
+                out.push(0);
+                out.extend_from_slice(text.as_bytes());
+            }
+            StoredId::Bytes(bytes) => {
+                out.push(1);
+                out.extend_from_slice(bytes);
+            }
         }
     }
 }

@@ -9,6 +9,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::blocks::{BlockBuilder, BlockTask};
 use super::record::StoredId;
+use super::runs::{Entry, Place, RunKind, RunWriter};
 use super::{db_error, open_error};
 use crate::store::{StoreError, StoreResult};
 
@@ -19,7 +20,7 @@ const APPLICATION_ID: i64 = 0x7473_6b70;
 /// SQL cannot express, a function run in the same transaction.
 pub(super) struct Migration {
     pub(super) sql: &'static str,
-    rewrite: Option<fn(&Connection) -> rusqlite::Result<()>>,
+    rewrite: Option<fn(&Connection) -> StoreResult<()>>,
 }
 
 /// Migrations in order; migration `i` brings the schema to version `i + 1`.
@@ -116,11 +117,99 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         WHERE seq IN (SELECT seq FROM tasks WHERE explicit_name);",
         rewrite: Some(tasks_into_blocks),
     },
+    // 4: the id and name indexes become sorted runs (see `runs`), appended
+    // in chunks instead of a B-tree entry per task.
+    Migration {
+        sql: "CREATE TABLE key_runs (
+        id INTEGER PRIMARY KEY,
+        dataset_id INTEGER NOT NULL,
+        kind INTEGER NOT NULL,
+        entries INTEGER NOT NULL
+    );
+    CREATE INDEX key_runs_dataset ON key_runs (dataset_id, kind);
+    CREATE TABLE key_chunks (
+        run_id INTEGER NOT NULL,
+        first_key BLOB NOT NULL,
+        first_seq INTEGER NOT NULL,
+        entries BLOB NOT NULL
+    );
+    CREATE UNIQUE INDEX key_chunks_start ON key_chunks (run_id, first_key, first_seq);",
+        rewrite: Some(indexes_into_runs),
+    },
 ];
+
+/// Writes the `task_ids` and `task_names` tables of schema 3 as one id run
+/// and one name run per dataset, and drops them.
+fn indexes_into_runs(conn: &Connection) -> StoreResult<()> {
+    let mut ids = conn
+        .prepare("SELECT dataset_id, id, seq FROM task_ids ORDER BY dataset_id, id")
+        .map_err(db_error)?;
+    let mut key = Vec::new();
+    copy_into_runs(conn, RunKind::Ids, &mut ids, |row| {
+        key.clear();
+        row.get::<_, StoredId>(1)?.key(&mut key);
+        Ok((key.clone(), row.get(2)?, false))
+    })?;
+    let mut names = conn
+        .prepare(
+            "SELECT dataset_id, name, seq, explicit_name FROM task_names
+             ORDER BY dataset_id, name, seq",
+        )
+        .map_err(db_error)?;
+    copy_into_runs(conn, RunKind::Names, &mut names, |row| {
+        let name: String = row.get(1)?;
+        Ok((name.into_bytes(), row.get(2)?, row.get(3)?))
+    })?;
+    drop((ids, names));
+    conn.execute_batch("DROP TABLE task_ids; DROP TABLE task_names")
+        .map_err(db_error)
+}
+
+/// Writes the rows `select` gives, in order (dataset id first, then what
+/// `entry` makes of the row as `(key, seq, flag)`), as a run per dataset.
+fn copy_into_runs(
+    conn: &Connection,
+    kind: RunKind,
+    select: &mut rusqlite::Statement<'_>,
+    mut entry: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<(Vec<u8>, i64, bool)>,
+) -> StoreResult<()> {
+    let mut rows = select.query([]).map_err(db_error)?;
+    let mut current: Option<(i64, RunWriter)> = None;
+    while let Some(row) = rows.next().map_err(db_error)? {
+        let dataset_id: i64 = row.get(0).map_err(db_error)?;
+        if current.as_ref().is_none_or(|(id, _)| *id != dataset_id) {
+            if let Some((_, writer)) = current.take() {
+                writer.finish(conn)?;
+            }
+            current = Some((
+                dataset_id,
+                RunWriter::create(conn, Place::Store, dataset_id, kind)?,
+            ));
+        }
+        let (key, seq, flag) = entry(row).map_err(db_error)?;
+        let (_, writer) = current.as_mut().expect("set above");
+        writer.push(
+            conn,
+            Entry {
+                key: &key,
+                seq,
+                flag,
+            },
+        )?;
+    }
+    if let Some((_, writer)) = current {
+        writer.finish(conn)?;
+    }
+    Ok(())
+}
 
 /// Moves the rows of the `tasks` table of schema 2 into blocks, a block
 /// never holding tasks of two imports, and drops the table.
-fn tasks_into_blocks(conn: &Connection) -> rusqlite::Result<()> {
+fn tasks_into_blocks(conn: &Connection) -> StoreResult<()> {
+    tasks_rows_into_blocks(conn).map_err(db_error)
+}
+
+fn tasks_rows_into_blocks(conn: &Connection) -> rusqlite::Result<()> {
     let mut select = conn.prepare(
         "SELECT seq, dataset_id, import_id, id, name, explicit_name, record
          FROM tasks ORDER BY seq",
@@ -217,7 +306,7 @@ fn apply(conn: &Connection, path: &str, target: i64, migration: &Migration) -> S
     }
     conn.execute_batch(migration.sql).map_err(db_error)?;
     if let Some(rewrite) = migration.rewrite {
-        rewrite(conn).map_err(db_error)?;
+        rewrite(conn)?;
     }
     conn.execute_batch(&format!(
         "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {target}; COMMIT"

@@ -4,10 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
+use fixedbitset::FixedBitSet;
 use rusqlite::{Connection, params};
 
 use super::blocks::{self, BLOCKS_IN_RANGE};
 use super::record::{ImportOrigin, Origins};
+use super::runs::{self, Place, Run, RunKind};
 use super::writer::{Target, TaskBatch, Writer, Written};
 use super::{MAX_STORED_DIAGNOSTICS, NOW, connect, db_error, names, severity_str, visit_tasks};
 use crate::records::{Diagnostic, Task};
@@ -38,6 +40,15 @@ pub(super) struct SqliteImport {
     first_seq: i64,
     /// What every task of this import shares, left out of its record.
     origin: ImportOrigin,
+    /// The dataset's id and name runs from earlier imports.
+    earlier_ids: Vec<Run>,
+    earlier_names: Vec<Run>,
+    /// Tasks found to repeat an earlier task of this import (bit `seq -
+    /// first_seq`), removed from the store; their names are left out of
+    /// the name index.
+    repeated: FixedBitSet,
+    /// This import's names are one run, collisions settled.
+    names_settled: bool,
     started_at: String,
     /// The first [`MAX_STORED_DIAGNOSTICS`], kept so that a failed import can
     /// still be recorded after its transaction is rolled back.
@@ -67,6 +78,10 @@ impl SqliteImport {
                 import,
                 target: started.target,
                 first_seq: started.first_seq,
+                earlier_ids: started.earlier_ids,
+                earlier_names: started.earlier_names,
+                repeated: FixedBitSet::new(),
+                names_settled: false,
                 started_at: started.started_at,
                 diagnostics: Vec::new(),
                 open: true,
@@ -86,7 +101,12 @@ impl SqliteImport {
         let batch = std::mem::take(&mut self.pending);
         if self.writer.is_none() {
             let conn = self.conn.take().ok_or_else(conn_lost)?;
-            self.writer = Some(Writer::start(conn, self.target, self.written)?);
+            self.writer = Some(Writer::start(
+                conn,
+                self.target,
+                self.written.clone(),
+                &self.earlier_ids,
+            )?);
         }
         let writer = self.writer.as_ref().expect("started above");
         if writer.send(batch) {
@@ -107,27 +127,112 @@ impl SqliteImport {
         Ok(())
     }
 
-    /// Stores every queued task and returns the connection.
+    /// Stores every queued task, removes those whose id came earlier in
+    /// this import, and returns the connection.
     fn flushed(&mut self) -> StoreResult<&Connection> {
         self.send_pending()?;
         self.settle()?;
+        self.merge_ids()?;
         self.conn.as_ref().ok_or_else(conn_lost)
+    }
+
+    /// Merges this import's id runs into one in the dataset's index,
+    /// finding the ids written by more than one batch: the first in import
+    /// order is kept, the others are taken out of the store and counted as
+    /// duplicates.
+    fn merge_ids(&mut self) -> StoreResult<()> {
+        if self
+            .written
+            .id_runs
+            .iter()
+            .all(|run| run.place == Place::Store)
+        {
+            return Ok(());
+        }
+        let conn = self.conn.as_ref().ok_or_else(conn_lost)?;
+        let first_seq = self.first_seq;
+        self.repeated
+            .grow((self.written.next_seq - first_seq) as usize);
+        let repeated = &mut self.repeated;
+        let mut last_key: Option<Vec<u8>> = None;
+        let mut count = 0;
+        let merged = runs::merge_into_one(
+            conn,
+            self.target.dataset_id,
+            RunKind::Ids,
+            &self.written.id_runs,
+            |entry| {
+                if last_key.as_deref() == Some(entry.key) {
+                    repeated.insert((entry.seq - first_seq) as usize);
+                    count += 1;
+                    return Ok(false);
+                }
+                let key = last_key.get_or_insert_with(Vec::new);
+                key.clear();
+                key.extend_from_slice(entry.key);
+                Ok(true)
+            },
+        )?;
+        self.written.id_runs = merged.into_iter().collect();
+        if count > 0 {
+            blocks::remove(
+                conn,
+                self.target.dataset_id,
+                self.target.import_id,
+                self.repeated.ones().map(|bit| first_seq + bit as i64),
+            )?;
+            self.written.counts.added -= count;
+            self.written.counts.duplicates += count;
+            // The import's range ends at its last task left: the next
+            // import numbers its tasks from there.
+            self.written.last_seq = blocks::last_seq_from(conn, first_seq)?;
+        }
+        Ok(())
+    }
+
+    /// Makes this import's names one run, settling collisions by `policy`
+    /// if given; returns how many tasks were renamed.
+    fn settle_names(&mut self, policy: Option<NamePolicy>) -> StoreResult<u64> {
+        self.flushed()?;
+        if self.names_settled {
+            return Ok(0);
+        }
+        let conn = self.conn.as_ref().ok_or_else(conn_lost)?;
+        let settled = names::settle(
+            conn,
+            &names::ImportNames {
+                dataset_id: self.target.dataset_id,
+                dataset: &self.import.dataset,
+                earlier: &self.earlier_names,
+                runs: &self.written.name_runs,
+                first_seq: self.first_seq,
+                repeated: &self.repeated,
+            },
+            policy,
+        )?;
+        self.written.name_runs = settled.run.into_iter().collect();
+        self.names_settled = true;
+        Ok(settled.renamed)
     }
 
     /// Ends the transaction: commits, or rolls back if committing fails.
     fn finish(&mut self, counts: ImportCounts) -> StoreResult<()> {
-        self.flushed()?;
+        self.settle_names(None)?;
         let range = self.written.last_seq.map(|last| (self.first_seq, last));
         let conn = self.conn.as_ref().ok_or_else(conn_lost)?;
-        let written = finish_import(
-            conn,
-            self.target.import_id,
-            ImportStatus::Completed,
-            counts,
-            range,
-            &self.diagnostics,
-        )
-        .and_then(|()| conn.execute_batch("COMMIT").map_err(db_error));
+        let written = runs::compact(conn, self.target.dataset_id, RunKind::Ids)
+            .and_then(|()| runs::compact(conn, self.target.dataset_id, RunKind::Names))
+            .and_then(|()| {
+                finish_import(
+                    conn,
+                    self.target.import_id,
+                    ImportStatus::Completed,
+                    counts,
+                    range,
+                    &self.diagnostics,
+                )
+            })
+            .and_then(|()| conn.execute_batch("COMMIT").map_err(db_error));
         if written.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
         }
@@ -154,6 +259,8 @@ struct Started {
     target: Target,
     first_seq: i64,
     started_at: String,
+    earlier_ids: Vec<Run>,
+    earlier_names: Vec<Run>,
 }
 
 /// Creates the dataset if needed and the import's history row.
@@ -174,6 +281,7 @@ fn start(conn: &Connection, import: &NewImport) -> StoreResult<Started> {
         )
         .map_err(db_error)?;
     let import_id = insert_import(conn, import, &started_at)?;
+    runs::create_scratch(conn)?;
     let first_seq = blocks::next_seq(conn)?;
     Ok(Started {
         target: Target {
@@ -182,6 +290,8 @@ fn start(conn: &Connection, import: &NewImport) -> StoreResult<Started> {
         },
         first_seq,
         started_at,
+        earlier_ids: runs::runs_of(conn, dataset_id, RunKind::Ids)?,
+        earlier_names: runs::runs_of(conn, dataset_id, RunKind::Names)?,
     })
 }
 
@@ -218,15 +328,7 @@ impl ImportSession for SqliteImport {
     }
 
     fn resolve_names(&mut self, policy: NamePolicy) -> StoreResult<u64> {
-        self.flushed()?;
-        let conn = self.conn.as_ref().ok_or_else(conn_lost)?;
-        names::resolve(
-            conn,
-            self.target.dataset_id,
-            &self.import.dataset,
-            self.first_seq,
-            policy,
-        )
+        self.settle_names(Some(policy))
     }
 
     fn added_tasks(

@@ -1,12 +1,14 @@
 //! The background writer: an import's tasks are inserted on their own
 //! thread while the importing thread validates the next ones.
 //!
-//! Tasks arrive encoded, in batches. Each batch is checked against the
-//! dedupe index (`task_ids`) in id order, so that its inserts touch the
-//! index's pages in turn rather than at random (measured: under 10% faster;
-//! the cost is mostly per-row B-tree work). The batch's new tasks are then
-//! appended to `task_blocks` in import order, many to a row (see
-//! [`super::blocks`]), and their names added to `task_names` in name order.
+//! Tasks arrive encoded, in batches. A batch's tasks are put in id order;
+//! a task whose id comes again in the batch, or is in the dataset's id
+//! index from earlier imports, is a duplicate. The new tasks are appended
+//! to `task_blocks` in import order, many to a row (see [`super::blocks`]),
+//! and each batch writes a run of their ids and a run of their names (see
+//! [`super::runs`]). An id repeated across batches of one import is found
+//! when the import's id runs are merged, after the last batch (see
+//! [`super::session`]).
 //!
 //! Every task of a batch is given `seq = batch's first seq + its position`,
 //! so a duplicate leaves a gap in the import's `seq` range; the range stays
@@ -17,11 +19,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
-use rusqlite::{Connection, Statement, params};
+use rusqlite::Connection;
 
 use super::blocks::{BlockBuilder, BlockTask};
 use super::db_error;
 use super::record::{self, ImportOrigin, StoredId};
+use super::runs::{Entry, KeyLookup, Place, Run, RunKind, RunWriter};
 use crate::records::Task;
 use crate::store::{StoreError, StoreResult, StoredCounts};
 
@@ -87,13 +90,16 @@ pub(super) struct Target {
 }
 
 /// What has been written so far.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(super) struct Written {
     pub(super) counts: StoredCounts,
     /// `seq` for the next task given.
     pub(super) next_seq: i64,
     /// `seq` of the last task stored.
     pub(super) last_seq: Option<i64>,
+    /// The runs of ids and of names written by this import, oldest first.
+    pub(super) id_runs: Vec<Run>,
+    pub(super) name_runs: Vec<Run>,
 }
 
 impl Written {
@@ -103,6 +109,8 @@ impl Written {
             counts: StoredCounts::default(),
             next_seq: first_seq,
             last_seq: None,
+            id_runs: Vec::new(),
+            name_runs: Vec::new(),
         }
     }
 }
@@ -123,18 +131,25 @@ pub(super) struct Writer {
 
 impl Writer {
     /// Starts writing through `conn`, whose transaction is open, continuing
-    /// from `written`.
-    pub(super) fn start(conn: Connection, target: Target, written: Written) -> StoreResult<Self> {
+    /// from `written`; `earlier_ids` are the dataset's id runs from earlier
+    /// imports.
+    pub(super) fn start(
+        conn: Connection,
+        target: Target,
+        written: Written,
+        earlier_ids: &[Run],
+    ) -> StoreResult<Self> {
         // One batch queued while one is written: the importing thread runs
         // at most a batch ahead.
         let (batches, received) = sync_channel(1);
         let published = Arc::new(Published::default());
         publish(&published, written.counts);
         let shared = published.clone();
+        let earlier_ids = KeyLookup::new(earlier_ids);
         let thread = std::thread::Builder::new()
             .name("taskport-store".into())
             .spawn(move || {
-                let result = write(&conn, target, written, received, &shared);
+                let result = write(&conn, target, earlier_ids, written, received, &shared);
                 (conn, result)
             })
             .map_err(|e| StoreError::Database(format!("cannot start the store writer: {e}")))?;
@@ -187,11 +202,20 @@ fn publish(published: &Published, counts: StoredCounts) {
 fn write(
     conn: &Connection,
     target: Target,
+    earlier_ids: KeyLookup,
     mut written: Written,
     batches: Receiver<TaskBatch>,
     published: &Published,
 ) -> StoreResult<Written> {
-    let mut rows = Rows::prepare(conn, target)?;
+    let mut rows = Rows {
+        conn,
+        target,
+        earlier_ids,
+        block: BlockBuilder::default(),
+        order: Vec::new(),
+        new: Vec::new(),
+        key: Vec::new(),
+    };
     for batch in batches {
         rows.write(&batch, &mut written)?;
         publish(published, written.counts);
@@ -199,43 +223,28 @@ fn write(
     Ok(written)
 }
 
-/// The prepared inserts of one import.
+/// What the writer keeps from one batch to the next.
 struct Rows<'c> {
     conn: &'c Connection,
     target: Target,
-    insert_id: Statement<'c>,
-    insert_name: Statement<'c>,
+    /// The dataset's ids from earlier imports.
+    earlier_ids: KeyLookup,
     /// Reused per block.
     block: BlockBuilder,
-    /// Reused per batch: positions in insert order, and which are new.
+    /// Reused per batch: positions in id (later name) order, which are new,
+    /// and the key of one id.
     order: Vec<usize>,
     new: Vec<bool>,
+    key: Vec<u8>,
 }
 
-impl<'c> Rows<'c> {
-    fn prepare(conn: &'c Connection, target: Target) -> StoreResult<Self> {
-        let prepare = |sql| conn.prepare(sql).map_err(db_error);
-        Ok(Rows {
-            conn,
-            target,
-            insert_id: prepare(
-                "INSERT OR IGNORE INTO task_ids (dataset_id, id, seq) VALUES (?1, ?2, ?3)",
-            )?,
-            insert_name: prepare(
-                "INSERT INTO task_names (dataset_id, name, seq, explicit_name)
-                 VALUES (?1, ?2, ?3, ?4)",
-            )?,
-            block: BlockBuilder::default(),
-            order: Vec::new(),
-            new: Vec::new(),
-        })
-    }
-
+impl Rows<'_> {
     fn write(&mut self, batch: &TaskBatch, written: &mut Written) -> StoreResult<()> {
         let Target {
             dataset_id,
             import_id,
         } = self.target;
+        let conn = self.conn;
         let first_seq = written.next_seq;
         let seq = |k: usize| first_seq + k as i64;
         // Stable: of equal ids, the first in import order is the one kept.
@@ -244,13 +253,30 @@ impl<'c> Rows<'c> {
         self.order.sort_by(|&a, &b| batch.ids[a].cmp(&batch.ids[b]));
         self.new.clear();
         self.new.resize(batch.len(), false);
+        let mut ids = RunWriter::create(conn, Place::Scratch, dataset_id, RunKind::Ids)?;
+        let mut previous: Option<usize> = None;
         for &k in &self.order {
-            let inserted = self
-                .insert_id
-                .execute(params![dataset_id, batch.ids[k], seq(k)])
-                .map_err(db_error)?;
-            self.new[k] = inserted == 1;
+            let repeated = previous.is_some_and(|p| batch.ids[p] == batch.ids[k]);
+            previous = Some(k);
+            if repeated {
+                continue;
+            }
+            self.key.clear();
+            batch.ids[k].key(&mut self.key);
+            if self.earlier_ids.contains(conn, &self.key)? {
+                continue;
+            }
+            self.new[k] = true;
+            ids.push(
+                conn,
+                Entry {
+                    key: &self.key,
+                    seq: seq(k),
+                    flag: false,
+                },
+            )?;
         }
+        written.id_runs.extend(ids.finish(conn)?);
         for k in (0..batch.len()).filter(|&k| self.new[k]) {
             self.block.push(&BlockTask {
                 seq: seq(k),
@@ -261,28 +287,31 @@ impl<'c> Rows<'c> {
             });
             if self.block.is_full() {
                 self.block
-                    .write(self.conn, dataset_id, import_id)
+                    .write(conn, dataset_id, import_id)
                     .map_err(db_error)?;
             }
             written.last_seq = Some(seq(k));
         }
         self.block
-            .write(self.conn, dataset_id, import_id)
+            .write(conn, dataset_id, import_id)
             .map_err(db_error)?;
         let new = &self.new;
         self.order.retain(|&k| new[k]);
+        // Stable: of equal names, in import order.
         self.order
             .sort_by(|&a, &b| batch.name(a).cmp(batch.name(b)));
+        let mut names = RunWriter::create(conn, Place::Scratch, dataset_id, RunKind::Names)?;
         for &k in &self.order {
-            self.insert_name
-                .execute(params![
-                    dataset_id,
-                    batch.name(k),
-                    seq(k),
-                    batch.explicit_names[k]
-                ])
-                .map_err(db_error)?;
+            names.push(
+                conn,
+                Entry {
+                    key: batch.name(k).as_bytes(),
+                    seq: seq(k),
+                    flag: batch.explicit_names[k],
+                },
+            )?;
         }
+        written.name_runs.extend(names.finish(conn)?);
         let added = self.order.len() as u64;
         written.counts.added += added;
         written.counts.duplicates += batch.len() as u64 - added;

@@ -3,8 +3,10 @@
 
 use rusqlite::{Connection, params};
 
-use super::{all_tasks, import, new_import, snapshot, stored, task, temp_store};
+use super::{all_tasks, import, new_import, run_entries, snapshot, stored, task, temp_store};
 use crate::records::Task;
+use crate::store::sqlite::record::StoredId;
+use crate::store::sqlite::runs::RunKind;
 use crate::store::sqlite::schema::{self, MIGRATIONS};
 use crate::store::sqlite::writer::BATCH_TASKS;
 use crate::store::{NamePolicy, SqliteStore, StoreError, TaskStore};
@@ -51,7 +53,8 @@ fn a_failing_write_stores_nothing() {
     Connection::open(&path)
         .unwrap()
         .execute_batch(
-            "CREATE TRIGGER refuse BEFORE INSERT ON task_names WHEN NEW.name = 'boom.jpg'
+            "CREATE TRIGGER refuse BEFORE INSERT ON task_blocks
+             WHEN instr(NEW.tasks, CAST('boom.jpg' AS BLOB)) > 0
              BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END;",
         )
         .unwrap();
@@ -158,15 +161,25 @@ fn a_schema_1_store_is_migrated_with_its_tasks() {
         })
         .collect();
     assert_eq!(migrated, expected);
-    let explicit_names: Vec<i64> = Connection::open(&path)
-        .unwrap()
-        .prepare("SELECT seq FROM task_names WHERE explicit_name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(explicit_names, [2]);
+    let conn = Connection::open(&path).unwrap();
+    let ids = run_entries(&conn, 1, RunKind::Ids);
+    let mut expected_ids: Vec<(Vec<u8>, i64, bool)> = old_tasks
+        .iter()
+        .map(|&(seq, id, ..)| {
+            // The old rows hold every id as text.
+            let mut key = Vec::new();
+            StoredId::Text(id.to_string()).key(&mut key);
+            (key, seq, false)
+        })
+        .collect();
+    expected_ids.sort();
+    assert_eq!(ids, expected_ids);
+    let names = run_entries(&conn, 1, RunKind::Names);
+    let expected_names: Vec<(Vec<u8>, i64, bool)> = old_tasks
+        .iter()
+        .map(|&(seq, _, _, name, explicit_name)| (name.as_bytes().to_vec(), seq, explicit_name))
+        .collect();
+    assert_eq!(names, expected_names);
     // The old ids still deduplicate, and the old names still collide.
     let mut session = store.begin_import(new_import("d")).unwrap();
     session

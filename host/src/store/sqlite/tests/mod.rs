@@ -10,6 +10,7 @@ use rusqlite::Connection;
 use serde_json::{Map, Value, json};
 use tempfile::TempDir;
 
+use super::runs::{self, RunKind};
 use super::{MAX_STORED_DIAGNOSTICS, SqliteStore, schema};
 use crate::records::{Diagnostic, MediaKind, Origin, Severity, Task};
 use crate::store::{ImportCounts, NewImport, StoreError, StoredCounts, TaskStore};
@@ -103,6 +104,18 @@ fn all_tasks(store: &SqliteStore, dataset: &str) -> Vec<Task> {
     tasks
 }
 
+/// The entries of a dataset's runs of `kind`, in order, as
+/// `(key, seq, flag)`.
+fn run_entries(conn: &Connection, dataset_id: i64, kind: RunKind) -> Vec<(Vec<u8>, i64, bool)> {
+    let runs = runs::runs_of(conn, dataset_id, kind).unwrap();
+    let mut merge = runs::Merge::open(conn, &runs).unwrap();
+    let mut entries = Vec::new();
+    while let Some(entry) = merge.next(conn).unwrap() {
+        entries.push((entry.key.to_vec(), entry.seq, entry.flag));
+    }
+    entries
+}
+
 /// Every row of every table, for comparing whole stores.
 fn snapshot(path: &Path) -> Vec<String> {
     let conn = Connection::open(path).unwrap();
@@ -111,8 +124,8 @@ fn snapshot(path: &Path) -> Vec<String> {
         "datasets",
         "imports",
         "task_blocks",
-        "task_ids",
-        "task_names",
+        "key_runs",
+        "key_chunks",
         "diagnostics",
     ] {
         let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
@@ -421,12 +434,26 @@ fn deleting_a_dataset_takes_its_tasks_and_history_only() {
     );
     assert_eq!(all_tasks(&store, "other"), before_other);
     let conn = Connection::open(&path).unwrap();
-    for table in ["task_ids", "task_names"] {
-        let rows: i64 = conn
-            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(rows, 2, "{table}");
+    let other_id: i64 = conn
+        .query_row("SELECT id FROM datasets WHERE name = 'other'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    for kind in [RunKind::Ids, RunKind::Names] {
+        assert_eq!(run_entries(&conn, other_id, kind).len(), 2, "{kind:?}");
     }
+    let entries: i64 = conn
+        .query_row("SELECT sum(entries) FROM key_runs", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(entries, 4);
+    let orphan_chunks: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM key_chunks WHERE run_id NOT IN (SELECT id FROM key_runs)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(orphan_chunks, 0);
     let blocks_of_others: i64 = conn
         .query_row(
             "SELECT count(*) FROM task_blocks

@@ -1,0 +1,755 @@
+//! Sorted runs: how a dataset's task ids (for deduplication) and task names
+//! (for name collisions) are indexed.
+//!
+//! A run is a list of entries `(key, seq, flag)` sorted by `(key, seq)`,
+//! kept in chunks of about [`CHUNK_BYTES`], one `key_chunks` row each,
+//! found by their first entry. Writing a run appends; a B-tree entry per
+//! task (what an SQL index costs) would take more time than everything
+//! else an import does. A dataset holds a few runs of each [`RunKind`]:
+//! every import adds one, and [`compact`] merges the newest two while the
+//! older is at most twice the size of the newer, so a dataset of `n` tasks
+//! has `O(log n)` runs and each entry is rewritten `O(log n)` times.
+//!
+//! An entry's bytes: the key's length (a little-endian `u32`), the key,
+//! `seq` (a little-endian `i64`) and the flag (one byte).
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use rusqlite::{Connection, params};
+
+use super::db_error;
+use crate::store::{StoreError, StoreResult};
+
+/// Bytes per chunk (a chunk may pass it by one entry): a chunk and its row
+/// fit in one 4 KiB database page.
+const CHUNK_BYTES: usize = 3 << 10;
+
+/// What a run indexes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum RunKind {
+    /// Keys are task ids (see [`super::record::StoredId::key`]); the flag
+    /// is unused. A dataset's id runs hold each id once.
+    Ids = 0,
+    /// Keys are task names; the flag says the plugin gave the name.
+    Names = 1,
+}
+
+/// One entry of a run, ordered by key, then `seq`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Entry<'a> {
+    pub(super) key: &'a [u8],
+    pub(super) seq: i64,
+    pub(super) flag: bool,
+}
+
+/// Where a run is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Place {
+    /// The store: a dataset's index.
+    Store,
+    /// The connection's temporary database (see [`create_scratch`]): an
+    /// import's runs until they are merged, neither logged nor synced.
+    Scratch,
+}
+
+impl Place {
+    /// `template` with `{schema}` naming the database of this place.
+    fn sql(self, template: &str) -> String {
+        template.replace(
+            "{schema}",
+            match self {
+                Place::Store => "main",
+                Place::Scratch => "temp",
+            },
+        )
+    }
+}
+
+/// Creates the tables of [`Place::Scratch`] on `conn`, if not there yet.
+pub(super) fn create_scratch(conn: &Connection) -> StoreResult<()> {
+    conn.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS key_runs (
+            id INTEGER PRIMARY KEY,
+            dataset_id INTEGER NOT NULL,
+            kind INTEGER NOT NULL,
+            entries INTEGER NOT NULL
+        );
+        CREATE TEMP TABLE IF NOT EXISTS key_chunks (
+            run_id INTEGER NOT NULL,
+            first_key BLOB NOT NULL,
+            first_seq INTEGER NOT NULL,
+            entries BLOB NOT NULL
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS temp.key_chunks_start
+            ON key_chunks (run_id, first_key, first_seq);",
+    )
+    .map_err(db_error)
+}
+
+/// A stored run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Run {
+    pub(super) id: i64,
+    pub(super) entries: i64,
+    pub(super) place: Place,
+}
+
+/// The runs of `kind` of a dataset, oldest first.
+pub(super) fn runs_of(conn: &Connection, dataset_id: i64, kind: RunKind) -> StoreResult<Vec<Run>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT id, entries FROM main.key_runs WHERE dataset_id = ?1 AND kind = ?2 ORDER BY id",
+        )
+        .map_err(db_error)?;
+    let runs = stmt
+        .query_map(params![dataset_id, kind as i64], |row| {
+            Ok(Run {
+                id: row.get(0)?,
+                entries: row.get(1)?,
+                place: Place::Store,
+            })
+        })
+        .map_err(db_error)?;
+    runs.collect::<Result<_, _>>().map_err(db_error)
+}
+
+/// Deletes `run` and its chunks.
+pub(super) fn delete(conn: &Connection, run: Run) -> StoreResult<()> {
+    let place = run.place;
+    conn.prepare_cached(&place.sql("DELETE FROM {schema}.key_chunks WHERE run_id = ?1"))
+        .and_then(|mut stmt| stmt.execute([run.id]))
+        .and_then(|_| {
+            conn.prepare_cached(&place.sql("DELETE FROM {schema}.key_runs WHERE id = ?1"))
+        })
+        .and_then(|mut stmt| stmt.execute([run.id]))
+        .map_err(db_error)?;
+    Ok(())
+}
+
+/// A run being written, entries in order.
+pub(super) struct RunWriter {
+    run: Run,
+    chunk: Vec<u8>,
+    /// Key and seq of the chunk's first entry.
+    first_key: Vec<u8>,
+    first_seq: i64,
+}
+
+impl RunWriter {
+    /// Starts a new, empty run of `kind` in the dataset, kept in `place`.
+    pub(super) fn create(
+        conn: &Connection,
+        place: Place,
+        dataset_id: i64,
+        kind: RunKind,
+    ) -> StoreResult<Self> {
+        conn.prepare_cached(
+            &place.sql(
+                "INSERT INTO {schema}.key_runs (dataset_id, kind, entries) VALUES (?1, ?2, 0)",
+            ),
+        )
+        .and_then(|mut stmt| stmt.execute(params![dataset_id, kind as i64]))
+        .map_err(db_error)?;
+        Ok(RunWriter {
+            run: Run {
+                id: conn.last_insert_rowid(),
+                entries: 0,
+                place,
+            },
+            chunk: Vec::new(),
+            first_key: Vec::new(),
+            first_seq: 0,
+        })
+    }
+
+    /// Appends `entry`, which must not sort before the last one appended.
+    pub(super) fn push(&mut self, conn: &Connection, entry: Entry<'_>) -> StoreResult<()> {
+        if self.chunk.is_empty() {
+            self.first_key.clear();
+            self.first_key.extend_from_slice(entry.key);
+            self.first_seq = entry.seq;
+        }
+        let len = u32::try_from(entry.key.len())
+            .map_err(|_| StoreError::Database("a task id or name is too long to index".into()))?;
+        self.chunk.extend_from_slice(&len.to_le_bytes());
+        self.chunk.extend_from_slice(entry.key);
+        self.chunk.extend_from_slice(&entry.seq.to_le_bytes());
+        self.chunk.push(u8::from(entry.flag));
+        self.run.entries += 1;
+        if self.chunk.len() >= CHUNK_BYTES {
+            self.write_chunk(conn)?;
+        }
+        Ok(())
+    }
+
+    fn write_chunk(&mut self, conn: &Connection) -> StoreResult<()> {
+        if self.chunk.is_empty() {
+            return Ok(());
+        }
+        conn.prepare_cached(&self.run.place.sql(
+            "INSERT INTO {schema}.key_chunks (run_id, first_key, first_seq, entries)
+             VALUES (?1, ?2, ?3, ?4)",
+        ))
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                self.run.id,
+                self.first_key,
+                self.first_seq,
+                self.chunk
+            ])
+        })
+        .map_err(db_error)?;
+        self.chunk.clear();
+        Ok(())
+    }
+
+    /// Writes what is left and records the run's size; an empty run is
+    /// deleted instead.
+    pub(super) fn finish(mut self, conn: &Connection) -> StoreResult<Option<Run>> {
+        if self.run.entries == 0 {
+            delete(conn, self.run)?;
+            return Ok(None);
+        }
+        self.write_chunk(conn)?;
+        conn.prepare_cached(
+            &self
+                .run
+                .place
+                .sql("UPDATE {schema}.key_runs SET entries = ?2 WHERE id = ?1"),
+        )
+        .and_then(|mut stmt| stmt.execute([self.run.id, self.run.entries]))
+        .map_err(db_error)?;
+        Ok(Some(self.run))
+    }
+}
+
+/// One chunk as read, with where each of its entries starts.
+#[derive(Default)]
+struct Chunk {
+    bytes: Vec<u8>,
+    starts: Vec<usize>,
+}
+
+impl Chunk {
+    /// Replaces the chunk with `bytes`, checking its entries.
+    fn load(&mut self, bytes: &[u8]) -> StoreResult<()> {
+        self.bytes.clear();
+        self.bytes.extend_from_slice(bytes);
+        self.starts.clear();
+        let mut at = 0;
+        while at < bytes.len() {
+            self.starts.push(at);
+            let len = bytes
+                .get(at..at + 4)
+                .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize)
+                .ok_or_else(unreadable)?;
+            at += 4 + len + 9;
+        }
+        if at != bytes.len() || self.starts.is_empty() {
+            return Err(unreadable());
+        }
+        Ok(())
+    }
+
+    fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    fn entry(&self, k: usize) -> Entry<'_> {
+        let at = self.starts[k];
+        let len = u32::from_le_bytes(self.bytes[at..at + 4].try_into().expect("4 bytes")) as usize;
+        let key = &self.bytes[at + 4..at + 4 + len];
+        let seq_at = at + 4 + len;
+        Entry {
+            key,
+            seq: i64::from_le_bytes(self.bytes[seq_at..seq_at + 8].try_into().expect("8 bytes")),
+            flag: self.bytes[seq_at + 8] != 0,
+        }
+    }
+
+    /// Position of the first entry not sorting before `(key, seq)`.
+    fn position(&self, key: &[u8], seq: i64) -> usize {
+        let (mut low, mut high) = (0, self.len());
+        while low < high {
+            let mid = (low + high) / 2;
+            let entry = self.entry(mid);
+            if (entry.key, entry.seq) < (key, seq) {
+                low = mid + 1;
+            } else {
+                high = mid;
+            }
+        }
+        low
+    }
+}
+
+/// Reads a run's entries in order, from any position.
+pub(super) struct RunCursor {
+    run: Run,
+    chunk: Chunk,
+    /// Position in `chunk`; past its end once the run is read.
+    at: usize,
+}
+
+impl RunCursor {
+    /// A cursor on the first entry of `run` not sorting before `(key, seq)`.
+    pub(super) fn seek(conn: &Connection, run: Run, key: &[u8], seq: i64) -> StoreResult<Self> {
+        let mut cursor = RunCursor {
+            run,
+            chunk: Chunk::default(),
+            at: 0,
+        };
+        let found = cursor.load(
+            conn,
+            "SELECT entries FROM {schema}.key_chunks
+             WHERE run_id = ?1 AND (first_key, first_seq) <= (?2, ?3)
+             ORDER BY first_key DESC, first_seq DESC LIMIT 1",
+            key,
+            seq,
+        )?;
+        if !found {
+            // `(key, seq)` sorts before the whole run.
+            cursor.load(conn, NEXT_CHUNK, &[], i64::MIN)?;
+        }
+        cursor.at = cursor.chunk.position(key, seq);
+        if cursor.at == cursor.chunk.len() {
+            cursor.next_chunk(conn)?;
+        }
+        Ok(cursor)
+    }
+
+    /// A cursor on the first entry of `run`.
+    pub(super) fn open(conn: &Connection, run: Run) -> StoreResult<Self> {
+        Self::seek(conn, run, &[], i64::MIN)
+    }
+
+    /// Loads the chunk `sql` selects for `(key, seq)`; `false` if none.
+    fn load(&mut self, conn: &Connection, sql: &str, key: &[u8], seq: i64) -> StoreResult<bool> {
+        let mut stmt = conn
+            .prepare_cached(&self.run.place.sql(sql))
+            .map_err(db_error)?;
+        let mut rows = stmt
+            .query(params![self.run.id, key, seq])
+            .map_err(db_error)?;
+        match rows.next().map_err(db_error)? {
+            Some(row) => {
+                let bytes = row
+                    .get_ref(0)
+                    .and_then(|value| Ok(value.as_blob()?))
+                    .map_err(db_error)?;
+                self.chunk.load(bytes)?;
+                self.at = 0;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Moves to the chunk after the current one, or past the end.
+    fn next_chunk(&mut self, conn: &Connection) -> StoreResult<()> {
+        if self.chunk.len() == 0 {
+            return Ok(());
+        }
+        let first = self.chunk.entry(0);
+        let (key, seq) = (first.key.to_vec(), first.seq);
+        if !self.load(conn, NEXT_CHUNK, &key, seq)? {
+            self.at = self.chunk.len();
+        }
+        Ok(())
+    }
+
+    /// The entry under the cursor; `None` past the end of the run.
+    pub(super) fn current(&self) -> Option<Entry<'_>> {
+        (self.at < self.chunk.len()).then(|| self.chunk.entry(self.at))
+    }
+
+    /// Moves to the next entry.
+    pub(super) fn advance(&mut self, conn: &Connection) -> StoreResult<()> {
+        if self.at >= self.chunk.len() {
+            return Ok(());
+        }
+        self.at += 1;
+        if self.at == self.chunk.len() {
+            self.next_chunk(conn)?;
+        }
+        Ok(())
+    }
+}
+
+/// Selects the chunk after the one starting at `(?2, ?3)`.
+const NEXT_CHUNK: &str = "SELECT entries FROM {schema}.key_chunks
+     WHERE run_id = ?1 AND (first_key, first_seq) > (?2, ?3)
+     ORDER BY first_key, first_seq LIMIT 1";
+
+/// Finds keys in a set of runs, keeping the chunk last read of each so that
+/// keys asked in ascending order read each chunk once.
+pub(super) struct KeyLookup {
+    runs: Vec<(Run, Option<Chunk>)>,
+}
+
+impl KeyLookup {
+    /// Looks keys up in `runs`.
+    pub(super) fn new(runs: &[Run]) -> Self {
+        KeyLookup {
+            runs: runs.iter().map(|&run| (run, None)).collect(),
+        }
+    }
+
+    /// The smallest `seq` held under `key` by any of the runs.
+    pub(super) fn first_seq(&mut self, conn: &Connection, key: &[u8]) -> StoreResult<Option<i64>> {
+        let mut first: Option<i64> = None;
+        for (run, cached) in &mut self.runs {
+            // A chunk starting with `key` may follow entries of `key` in the
+            // chunk before it, so only a chunk starting below `key` will do.
+            let covers = cached.as_ref().is_some_and(|chunk| {
+                chunk.entry(0).key < key && key <= chunk.entry(chunk.len() - 1).key
+            });
+            if !covers {
+                let cursor = RunCursor::seek(conn, *run, key, i64::MIN)?;
+                // Kept for the keys that follow.
+                *cached = (cursor.chunk.len() > 0).then_some(cursor.chunk);
+            }
+            let Some(chunk) = cached.as_ref() else {
+                continue;
+            };
+            let at = chunk.position(key, i64::MIN);
+            if at < chunk.len() && chunk.entry(at).key == key {
+                let seq = chunk.entry(at).seq;
+                first = Some(first.map_or(seq, |first| first.min(seq)));
+            }
+        }
+        Ok(first)
+    }
+
+    /// Whether any of the runs holds `key`.
+    pub(super) fn contains(&mut self, conn: &Connection, key: &[u8]) -> StoreResult<bool> {
+        Ok(self.first_seq(conn, key)?.is_some())
+    }
+}
+
+/// The entries of several runs in one order.
+pub(super) struct Merge {
+    cursors: Vec<RunCursor>,
+    heap: BinaryHeap<Reverse<Head>>,
+    /// The entry last returned; its cursor moves on at the next call.
+    taken: Option<Head>,
+}
+
+/// The current entry of one cursor, copied.
+struct Head {
+    /// The key's first 16 bytes (zero-padded) as a big-endian number: it
+    /// orders most keys without comparing them byte by byte.
+    prefix: u128,
+    key: Vec<u8>,
+    seq: i64,
+    flag: bool,
+    cursor: usize,
+}
+
+impl Head {
+    fn set(&mut self, entry: Entry<'_>) {
+        let mut prefix = [0; 16];
+        let len = entry.key.len().min(16);
+        prefix[..len].copy_from_slice(&entry.key[..len]);
+        self.prefix = u128::from_be_bytes(prefix);
+        self.key.clear();
+        self.key.extend_from_slice(entry.key);
+        self.seq = entry.seq;
+        self.flag = entry.flag;
+    }
+}
+
+// Ordered as the entries are, ties (never within one run) by cursor.
+impl Ord for Head {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.prefix
+            .cmp(&other.prefix)
+            .then_with(|| self.key.cmp(&other.key))
+            .then(self.seq.cmp(&other.seq))
+            .then(self.cursor.cmp(&other.cursor))
+    }
+}
+
+impl PartialOrd for Head {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Head {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Head {}
+
+impl Merge {
+    /// Merges `runs`.
+    pub(super) fn open(conn: &Connection, runs: &[Run]) -> StoreResult<Self> {
+        let mut merge = Merge {
+            cursors: Vec::with_capacity(runs.len()),
+            heap: BinaryHeap::with_capacity(runs.len()),
+            taken: None,
+        };
+        for run in runs {
+            let cursor = RunCursor::open(conn, *run)?;
+            let index = merge.cursors.len();
+            if let Some(entry) = cursor.current() {
+                let mut head = Head {
+                    prefix: 0,
+                    key: Vec::new(),
+                    seq: 0,
+                    flag: false,
+                    cursor: index,
+                };
+                head.set(entry);
+                merge.heap.push(Reverse(head));
+            }
+            merge.cursors.push(cursor);
+        }
+        Ok(merge)
+    }
+
+    /// The next entry of all the runs, `None` after the last.
+    pub(super) fn next(&mut self, conn: &Connection) -> StoreResult<Option<Entry<'_>>> {
+        if let Some(mut head) = self.taken.take() {
+            let cursor = &mut self.cursors[head.cursor];
+            cursor.advance(conn)?;
+            if let Some(entry) = cursor.current() {
+                head.set(entry);
+                self.heap.push(Reverse(head));
+            }
+        }
+        self.taken = self.heap.pop().map(|Reverse(head)| head);
+        Ok(self.taken.as_ref().map(|head| Entry {
+            key: &head.key,
+            seq: head.seq,
+            flag: head.flag,
+        }))
+    }
+}
+
+/// Writes the entries of `runs` that `keep` keeps as one new run of `kind`
+/// in the dataset's index (none if it keeps none), then deletes `runs`.
+pub(super) fn merge_into_one(
+    conn: &Connection,
+    dataset_id: i64,
+    kind: RunKind,
+    runs: &[Run],
+    mut keep: impl FnMut(Entry<'_>) -> StoreResult<bool>,
+) -> StoreResult<Option<Run>> {
+    let mut merge = Merge::open(conn, runs)?;
+    let mut writer = RunWriter::create(conn, Place::Store, dataset_id, kind)?;
+    while let Some(entry) = merge.next(conn)? {
+        if keep(entry)? {
+            writer.push(conn, entry)?;
+        }
+    }
+    let merged = writer.finish(conn)?;
+    for &run in runs {
+        delete(conn, run)?;
+    }
+    Ok(merged)
+}
+
+/// Merges the dataset's newest runs of `kind` while the older of the two is
+/// at most twice the size of the newer.
+pub(super) fn compact(conn: &Connection, dataset_id: i64, kind: RunKind) -> StoreResult<()> {
+    let mut runs = runs_of(conn, dataset_id, kind)?;
+    while let [.., older, newer] = runs[..] {
+        if older.entries > 2 * newer.entries {
+            break;
+        }
+        let merged = merge_into_one(conn, dataset_id, kind, &[older, newer], |_| Ok(true))?;
+        runs.truncate(runs.len() - 2);
+        runs.extend(merged);
+    }
+    Ok(())
+}
+
+fn unreadable() -> StoreError {
+    StoreError::Database("a stored index chunk is unreadable".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A connection with the store's tables and the scratch tables.
+    fn connection() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        for migration in super::super::schema::MIGRATIONS {
+            conn.execute_batch(migration.sql).unwrap();
+        }
+        create_scratch(&conn).unwrap();
+        conn
+    }
+
+    fn write(conn: &Connection, place: Place, entries: &[(Vec<u8>, i64)]) -> Run {
+        let mut writer = RunWriter::create(conn, place, 1, RunKind::Names).unwrap();
+        for (key, seq) in entries {
+            let entry = Entry {
+                key,
+                seq: *seq,
+                flag: seq % 3 == 0,
+            };
+            writer.push(conn, entry).unwrap();
+        }
+        writer.finish(conn).unwrap().unwrap()
+    }
+
+    fn read(conn: &Connection, runs: &[Run]) -> Vec<(Vec<u8>, i64, bool)> {
+        let mut merge = Merge::open(conn, runs).unwrap();
+        let mut read = Vec::new();
+        while let Some(entry) = merge.next(conn).unwrap() {
+            read.push((entry.key.to_vec(), entry.seq, entry.flag));
+        }
+        read
+    }
+
+    /// Keys `k0000`.. each held by `per_key` tasks: enough entries to fill
+    /// many chunks, a key's entries often spanning two.
+    fn entries(keys: usize, per_key: usize) -> Vec<(Vec<u8>, i64)> {
+        (0..keys)
+            .flat_map(|k| {
+                (0..per_key).map(move |n| (format!("k{k:04}").into_bytes(), (n * keys + k) as i64))
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    }
+
+    #[test]
+    fn a_run_of_many_chunks_reads_back_in_order_from_either_place() {
+        let conn = connection();
+        let written = entries(500, 3);
+        for place in [Place::Store, Place::Scratch] {
+            let run = write(&conn, place, &written);
+            assert_eq!(run.entries, 1500);
+            let read = read(&conn, &[run]);
+            let expected: Vec<_> = written
+                .iter()
+                .map(|(key, seq)| (key.clone(), *seq, seq % 3 == 0))
+                .collect();
+            assert_eq!(read, expected);
+        }
+        let chunks: i64 = conn
+            .query_row("SELECT count(*) FROM main.key_chunks", [], |r| r.get(0))
+            .unwrap();
+        assert!(chunks > 5, "{chunks} chunks");
+    }
+
+    #[test]
+    fn lookups_find_the_first_seq_of_a_key_across_chunk_boundaries() {
+        let conn = connection();
+        let written = entries(400, 4);
+        let run = write(&conn, Place::Store, &written);
+        // In ascending order (chunks reused), then in descending order.
+        let mut lookup = KeyLookup::new(&[run]);
+        for k in (0..400).chain((0..400).rev()) {
+            let key = format!("k{k:04}");
+            assert_eq!(
+                lookup.first_seq(&conn, key.as_bytes()).unwrap(),
+                Some(k as i64),
+                "{key}"
+            );
+        }
+        for absent in ["", "a", "k0000x", "k0399\0", "l"] {
+            assert!(
+                !lookup.contains(&conn, absent.as_bytes()).unwrap(),
+                "{absent}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_cursor_seeks_to_the_first_entry_not_before_its_target() {
+        let conn = connection();
+        let written = entries(300, 2);
+        let run = write(&conn, Place::Store, &written);
+        for (at, (key, seq)) in written.iter().enumerate().step_by(7) {
+            let cursor = RunCursor::seek(&conn, run, key, *seq).unwrap();
+            let entry = cursor.current().unwrap();
+            assert_eq!((entry.key, entry.seq), (key.as_slice(), *seq), "{at}");
+            let past = RunCursor::seek(&conn, run, key, seq + 1).unwrap();
+            let next = written.get(at + 1);
+            assert_eq!(
+                past.current().map(|e| (e.key.to_vec(), e.seq)),
+                next.cloned(),
+                "{at}"
+            );
+        }
+        let end = RunCursor::seek(&conn, run, b"z", 0).unwrap();
+        assert!(end.current().is_none());
+    }
+
+    #[test]
+    fn merging_interleaves_runs_and_keep_leaves_entries_out() {
+        let conn = connection();
+        let all = entries(200, 3);
+        let (odd, even): (Vec<_>, Vec<_>) = all.iter().cloned().partition(|(_, seq)| seq % 2 == 1);
+        let runs = [
+            write(&conn, Place::Scratch, &odd),
+            write(&conn, Place::Scratch, &even),
+        ];
+        let merged = merge_into_one(&conn, 1, RunKind::Names, &runs, |entry| {
+            Ok(entry.seq % 5 != 0)
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!(merged.place, Place::Store);
+        let expected: Vec<_> = all
+            .iter()
+            .filter(|(_, seq)| seq % 5 != 0)
+            .map(|(key, seq)| (key.clone(), *seq, seq % 3 == 0))
+            .collect();
+        assert_eq!(read(&conn, &[merged]), expected);
+        let scratch_left: i64 = conn
+            .query_row("SELECT count(*) FROM temp.key_chunks", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(scratch_left, 0);
+    }
+
+    #[test]
+    fn compaction_keeps_few_runs_and_every_entry() {
+        let conn = connection();
+        let mut expected = Vec::new();
+        for import in 0..40i64 {
+            let entries: Vec<(Vec<u8>, i64)> = (0..=import)
+                .map(|n| {
+                    (
+                        format!("i{import:02}-{n:02}").into_bytes(),
+                        import * 100 + n,
+                    )
+                })
+                .collect();
+            expected.extend(entries.iter().map(|(k, s)| (k.clone(), *s, s % 3 == 0)));
+            write(&conn, Place::Store, &entries);
+            compact(&conn, 1, RunKind::Names).unwrap();
+            let runs = runs_of(&conn, 1, RunKind::Names).unwrap();
+            assert!(runs.len() <= 8, "{} runs after {import}", runs.len());
+            for pair in runs.windows(2) {
+                assert!(pair[0].entries > 2 * pair[1].entries, "{runs:?}");
+            }
+        }
+        expected.sort();
+        let runs = runs_of(&conn, 1, RunKind::Names).unwrap();
+        assert_eq!(read(&conn, &runs), expected);
+    }
+
+    #[test]
+    fn an_empty_run_is_not_kept_and_a_damaged_chunk_is_an_error() {
+        let conn = connection();
+        let writer = RunWriter::create(&conn, Place::Store, 1, RunKind::Ids).unwrap();
+        assert_eq!(writer.finish(&conn).unwrap(), None);
+        assert!(runs_of(&conn, 1, RunKind::Ids).unwrap().is_empty());
+
+        let run = write(&conn, Place::Store, &entries(3, 1));
+        conn.execute("UPDATE main.key_chunks SET entries = X'0500000061'", [])
+            .unwrap();
+        let error = Merge::open(&conn, &[run]).err().unwrap();
+        assert!(error.to_string().contains("unreadable"), "{error}");
+    }
+}
