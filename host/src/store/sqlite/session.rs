@@ -99,6 +99,8 @@ impl SqliteImport {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.pending);
+        // Names settled before these tasks came are settled again with them.
+        self.names_settled = false;
         if self.writer.is_none() {
             let conn = self.conn.take().ok_or_else(conn_lost)?;
             self.writer = Some(Writer::start(
