@@ -2,7 +2,7 @@
 //! (for name collisions) are indexed.
 //!
 //! A run is a list of entries `(key, seq, flag)` sorted by `(key, seq)`,
-//! kept in chunks of about [`CHUNK_BYTES`], one `key_chunks` row each,
+//! kept in chunks of up to [`CHUNK_BYTES`], one `key_chunks` row each,
 //! found by their first entry. Writing a run appends; a B-tree entry per
 //! task (what an SQL index costs) would take more time than everything
 //! else an import does. A dataset holds a few runs of each [`RunKind`]:
@@ -15,15 +15,18 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::collections::binary_heap::PeekMut;
 
 use rusqlite::{Connection, params};
 
 use super::db_error;
 use crate::store::{StoreError, StoreResult};
 
-/// Bytes per chunk (a chunk may pass it by one entry): a chunk and its row
-/// fit in one 4 KiB database page.
-const CHUNK_BYTES: usize = 3 << 10;
+/// Most bytes of a chunk's entries and first key together: with the row's
+/// other columns (under 40 bytes) a chunk row stays within the 4,061 bytes a
+/// 4 KiB page keeps in place, so it fills one page and needs no overflow page
+/// (only a chunk of one entry longer than that does).
+const CHUNK_BYTES: usize = 4000;
 
 /// What a run indexes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,6 +168,12 @@ impl RunWriter {
 
     /// Appends `entry`, which must not sort before the last one appended.
     pub(super) fn push(&mut self, conn: &Connection, entry: Entry<'_>) -> StoreResult<()> {
+        let entry_bytes = 4 + entry.key.len() + 9;
+        if !self.chunk.is_empty()
+            && self.chunk.len() + entry_bytes + self.first_key.len() > CHUNK_BYTES
+        {
+            self.write_chunk(conn)?;
+        }
         if self.chunk.is_empty() {
             self.first_key.clear();
             self.first_key.extend_from_slice(entry.key);
@@ -177,9 +186,6 @@ impl RunWriter {
         self.chunk.extend_from_slice(&entry.seq.to_le_bytes());
         self.chunk.push(u8::from(entry.flag));
         self.run.entries += 1;
-        if self.chunk.len() >= CHUNK_BYTES {
-            self.write_chunk(conn)?;
-        }
         Ok(())
     }
 
@@ -432,8 +438,9 @@ impl KeyLookup {
 pub(super) struct Merge {
     cursors: Vec<RunCursor>,
     heap: BinaryHeap<Reverse<Head>>,
-    /// The entry last returned; its cursor moves on at the next call.
-    taken: Option<Head>,
+    /// The top of `heap` has been returned; its cursor moves on at the next
+    /// call.
+    returned: bool,
 }
 
 /// The current entry of one cursor, copied.
@@ -491,7 +498,7 @@ impl Merge {
         let mut merge = Merge {
             cursors: Vec::with_capacity(runs.len()),
             heap: BinaryHeap::with_capacity(runs.len()),
-            taken: None,
+            returned: false,
         };
         for run in runs {
             let cursor = RunCursor::open(conn, *run)?;
@@ -514,16 +521,20 @@ impl Merge {
 
     /// The next entry of all the runs, `None` after the last.
     pub(super) fn next(&mut self, conn: &Connection) -> StoreResult<Option<Entry<'_>>> {
-        if let Some(mut head) = self.taken.take() {
-            let cursor = &mut self.cursors[head.cursor];
+        // The entry returned last is at the top: its cursor moves on, and
+        // the top sinks to its place (one sift instead of a pop and a push).
+        if self.returned
+            && let Some(mut top) = self.heap.peek_mut()
+        {
+            let cursor = &mut self.cursors[top.0.cursor];
             cursor.advance(conn)?;
-            if let Some(entry) = cursor.current() {
-                head.set(entry);
-                self.heap.push(Reverse(head));
+            match cursor.current() {
+                Some(entry) => top.0.set(entry),
+                None => drop(PeekMut::pop(top)),
             }
         }
-        self.taken = self.heap.pop().map(|Reverse(head)| head);
-        Ok(self.taken.as_ref().map(|head| Entry {
+        self.returned = true;
+        Ok(self.heap.peek().map(|Reverse(head)| Entry {
             key: &head.key,
             seq: head.seq,
             flag: head.flag,
