@@ -49,14 +49,17 @@ fn a_failing_write_stores_nothing() {
     let (_dir, path) = temp_store();
     let mut store = SqliteStore::open(&path).unwrap();
     import(&mut store, "d", &[task("a", "a.jpg", false, 1)]);
-    // A real SQLite error inside the writer thread, in its second batch.
+    // A real SQLite error inside the writer thread, in its second batch:
+    // the block holding the task named "boom.jpg" (the first import took
+    // seq 1, so this one's task `n` gets `seq = n + 2`).
+    let boom_seq = BATCH_TASKS + 5 + 2;
     Connection::open(&path)
         .unwrap()
-        .execute_batch(
+        .execute_batch(&format!(
             "CREATE TRIGGER refuse BEFORE INSERT ON task_blocks
-             WHEN instr(NEW.tasks, CAST('boom.jpg' AS BLOB)) > 0
-             BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END;",
-        )
+             WHEN NEW.first_seq <= {boom_seq} AND NEW.last_seq >= {boom_seq}
+             BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END;"
+        ))
         .unwrap();
     let before = snapshot(&path);
 
