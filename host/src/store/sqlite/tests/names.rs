@@ -1,7 +1,11 @@
 //! Name collisions.
 
+use std::collections::{HashMap, HashSet};
+
 use super::{all_tasks, import, new_import, task, temp_store};
 use crate::records::Task;
+use crate::records::names::with_suffix;
+use crate::store::sqlite::writer::BATCH_TASKS;
 use crate::store::{NamePolicy, SqliteStore, StoreError, TaskStore};
 
 /// Imports `tasks`, settles names with `policy` and commits; returns the
@@ -191,4 +195,93 @@ fn renames_spanning_many_blocks_keep_every_other_task() {
         })
         .collect();
     assert_eq!(names(&store), expected);
+}
+
+/// What a dataset should hold after imports settled by suffix, computed
+/// in memory: ids and names in import order.
+#[derive(Default)]
+struct Model {
+    tasks: Vec<(String, String)>,
+}
+
+impl Model {
+    /// Applies one import; returns `(added, duplicates, renamed)`.
+    fn import(&mut self, tasks: &[Task]) -> (u64, u64, u64) {
+        let mut ids: HashSet<String> = self.tasks.iter().map(|(id, _)| id.clone()).collect();
+        let held_before: HashSet<String> =
+            self.tasks.iter().map(|(_, name)| name.clone()).collect();
+        let new: Vec<&Task> = tasks.iter().filter(|t| ids.insert(t.id.clone())).collect();
+        let mut holders: HashMap<&str, usize> = HashMap::new();
+        for t in &new {
+            *holders.entry(&t.name).or_default() += 1;
+        }
+        let mut colliding: Vec<usize> = (0..new.len())
+            .filter(|&k| holders[new[k].name.as_str()] > 1 || held_before.contains(&new[k].name))
+            .collect();
+        colliding.sort_by_key(|&k| (!new[k].explicit_name, k));
+        let mut names: Vec<String> = new.iter().map(|t| t.name.clone()).collect();
+        let mut kept = HashSet::new();
+        let mut given = HashSet::new();
+        let mut renamed = 0;
+        for k in colliding {
+            let name = &new[k].name;
+            if !held_before.contains(name) && kept.insert(name.clone()) {
+                continue;
+            }
+            let free = (1..)
+                .map(|n| with_suffix(name, n))
+                .find(|c| {
+                    !held_before.contains(c)
+                        && !holders.contains_key(c.as_str())
+                        && !given.contains(c)
+                })
+                .unwrap();
+            given.insert(free.clone());
+            names[k] = free;
+            renamed += 1;
+        }
+        let added = new.len() as u64;
+        self.tasks
+            .extend(new.iter().zip(names).map(|(t, name)| (t.id.clone(), name)));
+        (added, tasks.len() as u64 - added, renamed)
+    }
+}
+
+#[test]
+fn imports_over_many_batches_dedupe_and_settle_names_as_a_model_does() {
+    let (_dir, path) = temp_store();
+    let mut store = SqliteStore::open(&path).unwrap();
+    let mut model = Model::default();
+    let per_import = BATCH_TASKS + 4_000;
+    for i in 0..4 {
+        // Ids repeat within the import (across batches too) and overlap
+        // the earlier imports; names collide both ways, some given.
+        let tasks: Vec<Task> = (0..per_import)
+            .map(|n| {
+                let id = format!("id-{}", n % 15_000 + i * 7_000);
+                let name = format!("img{}.jpg", (n * 7) % 11_000 + i * 2_000);
+                task(&id, &name, n % 13 == 0, n as u64 + 2)
+            })
+            .collect();
+        let (added, duplicates, renamed) = model.import(&tasks);
+        assert!(duplicates > 0 && renamed > 0, "{i}: {duplicates} {renamed}");
+        let mut session = store.begin_import(new_import("d")).unwrap();
+        for t in &tasks {
+            session.add_task(t).unwrap();
+        }
+        let stored = session.flush().unwrap();
+        assert_eq!(
+            (stored.added, stored.duplicates),
+            (added, duplicates),
+            "{i}"
+        );
+        assert_eq!(
+            session.resolve_names(NamePolicy::Suffix).unwrap(),
+            renamed,
+            "{i}"
+        );
+        session.commit(Default::default()).unwrap();
+        assert_eq!(names(&store), model.tasks, "{i}");
+    }
+    assert_eq!(store.datasets().unwrap()[0].tasks, model.tasks.len() as u64);
 }
