@@ -81,7 +81,7 @@ fn merge(
     find_collisions: bool,
 ) -> StoreResult<(Option<Run>, Vec<Colliding>)> {
     let is_repeated = |seq: i64| names.repeated.contains((seq - names.first_seq) as usize);
-    let mut earlier = KeyLookup::new(names.earlier);
+    let mut earlier = KeyLookup::new(conn, names.earlier)?;
     let mut group = Group::default();
     let mut colliding = Vec::new();
     let mut track = |entry: Option<Entry<'_>>| -> StoreResult<()> {
@@ -168,8 +168,8 @@ fn rename(
     mut colliding: Vec<Colliding>,
 ) -> StoreResult<Settled> {
     colliding.sort_unstable_by_key(|task| (!task.explicit_name, task.seq));
-    let mut earlier = KeyLookup::new(names.earlier);
-    let mut this_import = KeyLookup::new(std::slice::from_ref(&run));
+    let mut earlier = KeyLookup::new(conn, names.earlier)?;
+    let mut this_import = KeyLookup::new(conn, std::slice::from_ref(&run))?;
     // Names kept by settled tasks of this import.
     let mut kept: HashSet<String> = HashSet::new();
     // Names given by renaming.
@@ -252,7 +252,7 @@ fn collision_error(
         .min_by_key(|task| task.seq)
         .expect("colliding tasks are not empty");
     let holder = if again.held_earlier {
-        KeyLookup::new(names.earlier)
+        KeyLookup::new(conn, names.earlier)?
             .first_seq(conn, again.name.as_bytes())?
             .expect("an earlier import holds the name")
     } else {

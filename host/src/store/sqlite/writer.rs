@@ -145,7 +145,7 @@ impl Writer {
         let published = Arc::new(Published::default());
         publish(&published, written.counts);
         let shared = published.clone();
-        let earlier_ids = KeyLookup::new(earlier_ids);
+        let earlier_ids = KeyLookup::new(&conn, earlier_ids)?;
         let thread = std::thread::Builder::new()
             .name("taskport-store".into())
             .spawn(move || {
