@@ -3,12 +3,13 @@
 //!
 //! A run is a list of entries `(key, seq, flag)` sorted by `(key, seq)`,
 //! kept in chunks of up to [`CHUNK_BYTES`], one `key_chunks` row each,
-//! found by their first entry. Writing a run appends; a B-tree entry per
-//! task (what an SQL index costs) would take more time than everything
-//! else an import does. A dataset holds a few runs of each [`RunKind`]:
-//! every import adds one, and [`compact`] merges the newest two while the
-//! older is at most twice the size of the newer, so a dataset of `n` tasks
-//! has `O(log n)` runs and each entry is rewritten `O(log n)` times.
+//! found by their first entry. Writing a run appends, a row per chunk,
+//! where an SQL index costs a B-tree insert per task (measured: the largest
+//! share of an import's CPU, when ids and names were indexed so). A dataset
+//! holds a few runs of each [`RunKind`]: every import adds one, and
+//! [`compact`] merges the newest two while the older is at most twice the
+//! size of the newer, so a dataset of `n` tasks has `O(log n)` runs and
+//! each entry is rewritten `O(log n)` times.
 //!
 //! An entry's bytes: the key's length (a little-endian `u32`), the key,
 //! `seq` (a little-endian `i64`) and the flag (one byte).
@@ -299,35 +300,16 @@ pub(super) struct RunCursor {
 }
 
 impl RunCursor {
-    /// A cursor on the first entry of `run` not sorting before `(key, seq)`.
-    pub(super) fn seek(conn: &Connection, run: Run, key: &[u8], seq: i64) -> StoreResult<Self> {
+    /// A cursor on the first entry of `run`.
+    pub(super) fn open(conn: &Connection, run: Run) -> StoreResult<Self> {
         let mut cursor = RunCursor {
             run,
             chunk: Chunk::default(),
             at: 0,
         };
-        let found = cursor.load(
-            conn,
-            "SELECT entries FROM {schema}.key_chunks
-             WHERE run_id = ?1 AND (first_key, first_seq) <= (?2, ?3)
-             ORDER BY first_key DESC, first_seq DESC LIMIT 1",
-            key,
-            seq,
-        )?;
-        if !found {
-            // `(key, seq)` sorts before the whole run.
-            cursor.load(conn, NEXT_CHUNK, &[], i64::MIN)?;
-        }
-        cursor.at = cursor.chunk.position(key, seq);
-        if cursor.at == cursor.chunk.len() {
-            cursor.next_chunk(conn)?;
-        }
+        // Every chunk starts after `(empty key, i64::MIN)`: `seq`s are positive.
+        cursor.load(conn, NEXT_CHUNK, &[], i64::MIN)?;
         Ok(cursor)
-    }
-
-    /// A cursor on the first entry of `run`.
-    pub(super) fn open(conn: &Connection, run: Run) -> StoreResult<Self> {
-        Self::seek(conn, run, &[], i64::MIN)
     }
 
     /// Loads the chunk `sql` selects for `(key, seq)`; `false` if none.
@@ -763,27 +745,6 @@ mod tests {
                 "{absent}"
             );
         }
-    }
-
-    #[test]
-    fn a_cursor_seeks_to_the_first_entry_not_before_its_target() {
-        let conn = connection();
-        let written = entries(300, 2);
-        let run = write(&conn, Place::Store, &written);
-        for (at, (key, seq)) in written.iter().enumerate().step_by(7) {
-            let cursor = RunCursor::seek(&conn, run, key, *seq).unwrap();
-            let entry = cursor.current().unwrap();
-            assert_eq!((entry.key, entry.seq), (key.as_slice(), *seq), "{at}");
-            let past = RunCursor::seek(&conn, run, key, seq + 1).unwrap();
-            let next = written.get(at + 1);
-            assert_eq!(
-                past.current().map(|e| (e.key.to_vec(), e.seq)),
-                next.cloned(),
-                "{at}"
-            );
-        }
-        let end = RunCursor::seek(&conn, run, b"z", 0).unwrap();
-        assert!(end.current().is_none());
     }
 
     #[test]

@@ -153,9 +153,8 @@ impl SqliteImport {
         }
         let conn = self.conn.as_ref().ok_or_else(conn_lost)?;
         let first_seq = self.first_seq;
-        self.repeated
-            .grow((self.written.next_seq - first_seq) as usize);
-        let repeated = &mut self.repeated;
+        // Repeats found by this merge (earlier ones were taken out before).
+        let mut repeated = FixedBitSet::with_capacity((self.written.next_seq - first_seq) as usize);
         let mut last_key: Option<Vec<u8>> = None;
         let mut count = 0;
         let merged = runs::merge_into_one(
@@ -181,8 +180,10 @@ impl SqliteImport {
                 conn,
                 self.target.dataset_id,
                 self.target.import_id,
-                self.repeated.ones().map(|bit| first_seq + bit as i64),
+                repeated.ones().map(|bit| first_seq + bit as i64),
             )?;
+            self.repeated.grow(repeated.len());
+            self.repeated.union_with(&repeated);
             self.written.counts.added -= count;
             self.written.counts.duplicates += count;
             // The import's range ends at its last task left: the next

@@ -45,6 +45,41 @@ fn duplicates_across_batches_keep_the_first_in_import_order() {
 }
 
 #[test]
+fn tasks_added_after_a_flush_are_deduplicated_with_the_rest() {
+    let (_dir, path) = temp_store();
+    let mut store = SqliteStore::open(&path).unwrap();
+    let distinct = BATCH_TASKS + 10;
+    let first: Vec<Task> = (0..distinct + 50).map(|n| nth(n, distinct)).collect();
+    // Two batches more: 200 new ids, each repeated across them.
+    let more: Vec<Task> = (0..2 * BATCH_TASKS)
+        .map(|k| {
+            let id = format!("id-{}", distinct + k % 200);
+            task(&id, &format!("more-{k}.jpg"), false, k as u64)
+        })
+        .collect();
+    let mut session = store.begin_import(new_import("d")).unwrap();
+    for t in &first {
+        session.add_task(t).unwrap();
+    }
+    assert_eq!(session.flush().unwrap(), stored(distinct as u64, 50));
+    assert_eq!(session.resolve_names(NamePolicy::Suffix).unwrap(), 0);
+    for t in &more {
+        session.add_task(t).unwrap();
+    }
+    let repeats = (2 * BATCH_TASKS - 200) as u64;
+    assert_eq!(
+        session.flush().unwrap(),
+        stored(distinct as u64 + 200, 50 + repeats)
+    );
+    assert_eq!(session.resolve_names(NamePolicy::Suffix).unwrap(), 0);
+    session.commit(Default::default()).unwrap();
+    let kept = all_tasks(&store, "d");
+    let expected: Vec<&Task> = first[..distinct].iter().chain(&more[..200]).collect();
+    assert_eq!(kept.iter().collect::<Vec<_>>(), expected);
+    assert_eq!(store.datasets().unwrap()[0].tasks, distinct as u64 + 200);
+}
+
+#[test]
 fn a_failing_write_stores_nothing() {
     let (_dir, path) = temp_store();
     let mut store = SqliteStore::open(&path).unwrap();
