@@ -591,8 +591,9 @@ impl Merge {
         Ok(merge)
     }
 
-    /// The next entry of all the runs, `None` after the last.
-    pub(super) fn next(&mut self, conn: &Connection) -> StoreResult<Option<Entry<'_>>> {
+    /// The next entry of all the runs with the index of its run in the
+    /// runs merged; `None` after the last.
+    pub(super) fn next(&mut self, conn: &Connection) -> StoreResult<Option<(usize, Entry<'_>)>> {
         // The entry returned last is at the top: its cursor moves on, and
         // the top sinks to its place (one sift instead of a pop and a push).
         if self.returned
@@ -606,27 +607,31 @@ impl Merge {
             }
         }
         self.returned = true;
-        Ok(self.heap.peek().map(|Reverse(head)| Entry {
-            key: &head.key,
-            seq: head.seq,
-            flag: head.flag,
+        Ok(self.heap.peek().map(|Reverse(head)| {
+            let entry = Entry {
+                key: &head.key,
+                seq: head.seq,
+                flag: head.flag,
+            };
+            (head.cursor, entry)
         }))
     }
 }
 
 /// Writes the entries of `runs` that `keep` keeps as one new run of `kind`
 /// in the dataset's index (none if it keeps none), then deletes `runs`.
+/// `keep` is given each entry with the index of its run in `runs`.
 pub(super) fn merge_into_one(
     conn: &Connection,
     dataset_id: i64,
     kind: RunKind,
     runs: &[Run],
-    mut keep: impl FnMut(Entry<'_>) -> StoreResult<bool>,
+    mut keep: impl FnMut(usize, Entry<'_>) -> StoreResult<bool>,
 ) -> StoreResult<Option<Run>> {
     let mut merge = Merge::open(conn, runs)?;
     let mut writer = RunWriter::create(conn, Place::Store, dataset_id, kind)?;
-    while let Some(entry) = merge.next(conn)? {
-        if keep(entry)? {
+    while let Some((run, entry)) = merge.next(conn)? {
+        if keep(run, entry)? {
             writer.push(conn, entry)?;
         }
     }
@@ -645,7 +650,7 @@ pub(super) fn compact(conn: &Connection, dataset_id: i64, kind: RunKind) -> Stor
         if older.entries > 2 * newer.entries {
             break;
         }
-        let merged = merge_into_one(conn, dataset_id, kind, &[older, newer], |_| Ok(true))?;
+        let merged = merge_into_one(conn, dataset_id, kind, &[older, newer], |_, _| Ok(true))?;
         runs.truncate(runs.len() - 2);
         runs.extend(merged);
     }
@@ -686,7 +691,7 @@ mod tests {
     fn read(conn: &Connection, runs: &[Run]) -> Vec<(Vec<u8>, i64, bool)> {
         let mut merge = Merge::open(conn, runs).unwrap();
         let mut read = Vec::new();
-        while let Some(entry) = merge.next(conn).unwrap() {
+        while let Some((_, entry)) = merge.next(conn).unwrap() {
             read.push((entry.key.to_vec(), entry.seq, entry.flag));
         }
         read
@@ -756,7 +761,8 @@ mod tests {
             write(&conn, Place::Scratch, &odd),
             write(&conn, Place::Scratch, &even),
         ];
-        let merged = merge_into_one(&conn, 1, RunKind::Names, &runs, |entry| {
+        let merged = merge_into_one(&conn, 1, RunKind::Names, &runs, |run, entry| {
+            assert_eq!(run, usize::from(entry.seq % 2 == 0), "{entry:?}");
             Ok(entry.seq % 5 != 0)
         })
         .unwrap()

@@ -162,7 +162,7 @@ impl SqliteImport {
             self.target.dataset_id,
             RunKind::Ids,
             &self.written.id_runs,
-            |entry| {
+            |_, entry| {
                 if last_key.as_deref() == Some(entry.key) {
                     repeated.insert((entry.seq - first_seq) as usize);
                     count += 1;

@@ -110,7 +110,7 @@ fn run_entries(conn: &Connection, dataset_id: i64, kind: RunKind) -> Vec<(Vec<u8
     let runs = runs::runs_of(conn, dataset_id, kind).unwrap();
     let mut merge = runs::Merge::open(conn, &runs).unwrap();
     let mut entries = Vec::new();
-    while let Some(entry) = merge.next(conn).unwrap() {
+    while let Some((_, entry)) = merge.next(conn).unwrap() {
         entries.push((entry.key.to_vec(), entry.seq, entry.flag));
     }
     entries

@@ -2,9 +2,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{all_tasks, import, new_import, task, temp_store};
+use rusqlite::Connection;
+
+use super::{all_tasks, import, new_import, run_entries, task, temp_store};
 use crate::records::Task;
 use crate::records::names::with_suffix;
+use crate::store::sqlite::names::RENAMES_PER_PASS;
+use crate::store::sqlite::runs::RunKind;
 use crate::store::sqlite::writer::BATCH_TASKS;
 use crate::store::{NamePolicy, SqliteStore, StoreError, TaskStore};
 
@@ -195,6 +199,45 @@ fn renames_spanning_many_blocks_keep_every_other_task() {
         })
         .collect();
     assert_eq!(names(&store), expected);
+}
+
+#[test]
+fn more_renames_than_one_pass_rewrites_are_all_stored_and_indexed() {
+    // One name held by every task: renames span several passes over the
+    // blocks, and a pass can end in the middle of a block.
+    let count = 2 * RENAMES_PER_PASS as u64 + 777;
+    let tasks: Vec<Task> = (0..count)
+        .map(|n| task(&format!("id-{n}"), "same.jpg", n == 5, n + 2))
+        .collect();
+    let (_dir, path) = temp_store();
+    let mut store = SqliteStore::open(&path).unwrap();
+    assert_eq!(
+        import_named(&mut store, &tasks, NamePolicy::Suffix).unwrap(),
+        count - 1
+    );
+    // The explicit name keeps it; the others take suffixes in import order.
+    let mut suffix = 0;
+    let expected: Vec<(String, String)> = (0..count)
+        .map(|n| {
+            let name = if n == 5 {
+                "same.jpg".to_string()
+            } else {
+                suffix += 1;
+                format!("same_{suffix}.jpg")
+            };
+            (format!("id-{n}"), name)
+        })
+        .collect();
+    assert_eq!(names(&store), expected);
+    // The name index holds each task once, under its new name.
+    let conn = Connection::open(&path).unwrap();
+    let mut indexed: Vec<(Vec<u8>, i64, bool)> = expected
+        .iter()
+        .enumerate()
+        .map(|(n, (_, name))| (name.clone().into_bytes(), n as i64 + 1, n == 5))
+        .collect();
+    indexed.sort();
+    assert_eq!(run_entries(&conn, 1, RunKind::Names), indexed);
 }
 
 /// What a dataset should hold after imports settled by suffix, computed
