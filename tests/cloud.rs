@@ -188,6 +188,25 @@ for pair in sys.argv[4:]:
         python(script, &args);
     }
 
+    /// A GET URL of `bucket/key` signed for ten minutes, as `aws s3 presign`
+    /// gives one.
+    fn presigned(&self, bucket: &str, key: &str) -> String {
+        let script = r#"
+import sys, boto3
+endpoint, bucket, key = sys.argv[1:4]
+s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                  aws_access_key_id="test", aws_secret_access_key="test")
+print(s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key},
+                                ExpiresIn=600))
+"#;
+        let output = Command::new(python_env().join("bin/python"))
+            .args(["-c", script, &self.endpoint, bucket, key])
+            .output()
+            .expect("run python");
+        assert!(output.status.success(), "{}", stderr(&output));
+        String::from_utf8(output.stdout).unwrap().trim().to_string()
+    }
+
     /// `taskport` in `dir` with the S3 variables pointing at this server.
     fn taskport(&self, dir: &Path) -> Command {
         let mut command = taskport(dir);
@@ -481,6 +500,43 @@ fn a_web_source_is_streamed_over_http() {
 }
 
 #[test]
+fn a_signed_url_is_read_as_written_and_recorded_without_its_query() {
+    let moto = Moto::start();
+    let dir = TempDir::new().unwrap();
+    let local = manifest("supervisely-links-two-columns.csv");
+    moto.put("private", &[("team/links.csv", &local)], &[]);
+    let signed = moto.presigned("private", "team/links.csv");
+    let (unsigned, query) = signed.split_once('?').unwrap();
+    assert!(query.contains("Signature="), "{signed}");
+
+    // Without its query the object is private.
+    let refused = run(taskport(dir.path()).args(["import", unsigned]));
+    assert_clean_error(&refused);
+    assert_said(&refused, "access denied");
+
+    // No credentials in the environment: the query authorizes the GET.
+    ok(run(taskport(dir.path()).args(["import", &signed])));
+    let datasets = ok(run(taskport(dir.path()).arg("datasets")));
+    let listing = String::from_utf8_lossy(&datasets.stdout);
+    assert!(
+        listing
+            .lines()
+            .any(|line| line.split_whitespace().take(2).eq(["links", "2"])),
+        "{listing}"
+    );
+    let exported = ok(run(
+        taskport(dir.path()).args(["export", "links", "--format", "jsonl"])
+    ));
+    let tasks = json_lines(&exported);
+    assert_eq!(tasks.len(), 2);
+    assert_eq!(tasks[0]["origin"]["source"], unsigned);
+    let imports = ok(run(taskport(dir.path()).arg("imports")));
+    let imports = String::from_utf8_lossy(&imports.stdout);
+    assert!(imports.contains(unsigned), "{imports}");
+    assert!(!imports.contains("Signature"), "{imports}");
+}
+
+#[test]
 fn missing_objects_and_unreachable_endpoints_fail_in_one_line() {
     let moto = Moto::start();
     let dir = TempDir::new().unwrap();
@@ -504,6 +560,12 @@ fn missing_objects_and_unreachable_endpoints_fail_in_one_line() {
     let scheme = run(taskport(dir.path()).args(["import", "ftp://host/links.csv"]));
     assert_clean_error(&scheme);
     assert_said(&scheme, "unsupported scheme \"ftp\"");
+
+    let query = run(moto
+        .taskport(dir.path())
+        .args(["import", "s3://manifests/links.csv?versionId=1"]));
+    assert_clean_error(&query);
+    assert_said(&query, "s3:// URLs take no query");
 }
 
 #[test]

@@ -7,6 +7,11 @@
 //!   (recursively, in key order, hidden names skipped) as the same JSON lines
 //!   a local folder gives, with each object's URL as `uri`, so that the
 //!   directory formats import it unchanged. The web has no listings.
+//! - A web URL with a query (a presigned URL, a shared access signature, a
+//!   token) is read with a plain GET of the whole URL, whatever its host:
+//!   the query carries the authorization, so no provider's credentials are
+//!   added. Messages and task origins name it without the query, which
+//!   keeps signatures out of the store.
 //! - Stores are configured as [`super::stores`] says.
 
 use std::io::{self, Read};
@@ -22,18 +27,22 @@ use url::Url;
 use super::credentials::CloudSettings;
 use super::listing::{Lines, LinesReader, entry_line};
 use super::stores::{
-    ConfiguredStore, RemoteError, canonical_url, describe, locate, network_runtime, open_store,
+    ConfiguredStore, RemoteError, canonical_url, describe, locate, network_runtime,
+    open_as_written, open_store,
 };
 
 /// A source in an object store or on the web.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteSource {
-    /// The URL as the user wrote it, for messages and origins.
+    /// The URL as the user wrote it, without its query, for messages and
+    /// origins.
     pub written: String,
     /// The URL with the provider's canonical scheme.
     url: Url,
     /// A prefix to list rather than an object to read.
     pub is_prefix: bool,
+    /// A web URL whose query authorizes the request: it is read as written.
+    authorized_by_query: bool,
 }
 
 impl RemoteSource {
@@ -41,18 +50,25 @@ impl RemoteSource {
     pub fn parse(argument: &str) -> Result<Self, RemoteError> {
         let url = canonical_url(argument)?;
         let (scheme, path) = locate(&url)?;
-        if url.query().is_some() {
-            return Err(RemoteError::from(
-                "URLs with a query (signed or with a token) cannot be read yet; \
-                 download the manifest and import the local file",
-            ));
+        let authorized_by_query = url.query().is_some();
+        if authorized_by_query && !matches!(url.scheme(), "http" | "https") {
+            return Err(RemoteError::from(format!(
+                "{}:// URLs take no query; a signed URL or one with a token is read \
+                 as an https:// URL",
+                url.scheme()
+            )));
         }
         let is_prefix = scheme != ObjectStoreScheme::Http
+            && !authorized_by_query
             && (path.as_ref().is_empty() || url.path().ends_with('/'));
+        let written = argument
+            .split_once('?')
+            .map_or(argument, |(before, _)| before);
         Ok(RemoteSource {
-            written: argument.to_string(),
+            written: written.to_string(),
             url,
             is_prefix,
+            authorized_by_query,
         })
     }
 
@@ -73,7 +89,11 @@ impl RemoteSource {
         cloud: &CloudSettings,
     ) -> Result<(Box<dyn Read + Send>, Option<u64>), RemoteError> {
         let runtime = network_runtime()?;
-        let (ConfiguredStore { store, .. }, path) = open_store(&self.url, cloud)?;
+        let (ConfiguredStore { store, .. }, path) = if self.authorized_by_query {
+            open_as_written(&self.url)?
+        } else {
+            open_store(&self.url, cloud)?
+        };
         if self.is_prefix {
             let base = self.url.clone();
             let listing = store.list(Some(&path)).fuse();
@@ -193,5 +213,22 @@ mod tests {
         assert_eq!(parsed("google://bucket/x.csv").url.scheme(), "gs");
         let error = RemoteSource::parse("ftp://host/x.csv").unwrap_err();
         assert!(error.to_string().contains("unsupported scheme \"ftp\""));
+    }
+
+    #[test]
+    fn a_query_is_read_on_web_urls_only_and_never_recorded() {
+        let signed =
+            parsed("https://bucket.s3.amazonaws.com/team/?X-Amz-Signature=abc&X-Amz-Expires=60");
+        assert!(signed.authorized_by_query);
+        // A signed prefix URL names an object: listings are not signed.
+        assert!(!signed.is_prefix);
+        assert_eq!(signed.written, "https://bucket.s3.amazonaws.com/team/");
+        assert_eq!(signed.file_name(), "team");
+        assert!(!parsed("https://bucket.s3.amazonaws.com/team/links.csv").authorized_by_query);
+        let error = RemoteSource::parse("s3://bucket/links.csv?versionId=3").unwrap_err();
+        assert!(
+            error.to_string().starts_with("s3:// URLs take no query"),
+            "{error}"
+        );
     }
 }

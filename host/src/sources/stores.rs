@@ -94,11 +94,7 @@ pub(crate) fn open_store(
 ) -> Result<(ConfiguredStore, ObjectPath), RemoteError> {
     let (scheme, path) = locate(url)?;
     let settings = cloud.settings_for(&scheme, url);
-    let retry = RetryConfig {
-        max_retries: RETRIES,
-        retry_timeout: RETRY_TIMEOUT,
-        ..RetryConfig::default()
-    };
+    let retry = retry_config();
     // The object-store builders share no trait; each is configured alike.
     macro_rules! from_env {
         ($builder:ty) => {{
@@ -133,18 +129,41 @@ pub(crate) fn open_store(
         // Object stores follow their own setting for plain http
         // (`AWS_ALLOW_HTTP` and the like); a web source written as
         // http:// is read over http.
-        ObjectStoreScheme::Http => HttpBuilder::new()
-            .with_url(&url[..url::Position::BeforePath])
-            .with_retry(retry)
-            .with_client_options(ClientOptions::new().with_allow_http(url.scheme() == "http"))
-            .build()
-            .map(|store| ConfiguredStore {
-                store: Arc::new(store),
-                signer: None,
-            }),
+        ObjectStoreScheme::Http => web_store(url, &url[..url::Position::BeforePath]),
         _ => return Err(RemoteError(format!("unsupported URL {url}"))),
     };
     Ok((built.map_err(|e| describe(&e))?, path))
+}
+
+/// A plain web store that reads `url` exactly as written, query included,
+/// and the path that reads it: for a URL that carries its own
+/// authorization (a presigned URL, a shared access signature, a token), so
+/// no provider's credentials are added.
+pub(crate) fn open_as_written(url: &Url) -> Result<(ConfiguredStore, ObjectPath), RemoteError> {
+    let store = web_store(url, url.as_str()).map_err(|e| describe(&e))?;
+    Ok((store, ObjectPath::default()))
+}
+
+/// A web store on `base` (the URL's origin, or the whole URL): plain http
+/// only when `url` is written so.
+fn web_store(url: &Url, base: &str) -> object_store::Result<ConfiguredStore> {
+    HttpBuilder::new()
+        .with_url(base)
+        .with_retry(retry_config())
+        .with_client_options(ClientOptions::new().with_allow_http(url.scheme() == "http"))
+        .build()
+        .map(|store| ConfiguredStore {
+            store: Arc::new(store),
+            signer: None,
+        })
+}
+
+fn retry_config() -> RetryConfig {
+    RetryConfig {
+        max_retries: RETRIES,
+        retry_timeout: RETRY_TIMEOUT,
+        ..RetryConfig::default()
+    }
 }
 
 /// One line saying what went wrong with a request.
