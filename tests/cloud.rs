@@ -796,7 +796,8 @@ fn presign_replaces_cloud_links_with_signed_urls() {
         &moto,
         dir.path(),
         "a.jpg,s3://media/photos/a.jpg\n\
-         web.jpg,https://example.com/web.jpg\n",
+         web.jpg,https://example.com/web.jpg\n\
+         regional.jpg,https://media.s3.eu-west-1.amazonaws.com/photos/b.jpg\n",
     );
 
     let plain = ok(run(moto.taskport(dir.path()).args([
@@ -837,6 +838,11 @@ fn presign_replaces_cloud_links_with_signed_urls() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&fetched.stdout), "ten bytes!");
+    // A link naming its region is signed for that region, not AWS_REGION's.
+    let scope = |url: &str, region: &str| url.contains(&format!("%2F{region}%2Fs3%2Faws4_request"));
+    assert!(scope(url, "us-east-1"), "{url}");
+    let regional = signed[2]["data"]["image"].as_str().unwrap();
+    assert!(scope(regional, "eu-west-1"), "{regional}");
 
     let too_long = run(taskport(dir.path()).args(["import", "links.csv", "--presign", "8d"]));
     assert!(!too_long.status.success());

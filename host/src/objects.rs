@@ -17,6 +17,8 @@
 //! - Each store is built once per bucket from the link as classified, so
 //!   every spelling of a link reaches it, with the same settings as sources
 //!   (see [`crate::sources::stores`]); requests are retried as sources' are.
+//!   An S3 https link naming a region (`bucket.s3.eu-west-1.amazonaws.com`)
+//!   gets a store in that region, whatever `AWS_REGION` says.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -32,7 +34,9 @@ use url::Url;
 use crate::records::Task;
 use crate::records::links::{Link, Provider, extract};
 use crate::sources::CloudSettings;
-use crate::sources::stores::{ConfiguredStore, RemoteError, describe, network_runtime, open_store};
+use crate::sources::stores::{
+    ConfiguredStore, RemoteError, describe, network_runtime, open_store_with,
+};
 
 /// Requests in flight at once.
 pub const CONCURRENT_REQUESTS: usize = 32;
@@ -226,16 +230,26 @@ impl LinkedObjects {
             },
             Provider::Http | Provider::File => return Ok(None),
         };
-        if let Some(store) = self.stores.get(&bucket_url) {
+        // A region in an S3 hostname says where the bucket is, over
+        // `AWS_REGION`.
+        let region = link.s3_region();
+        let key = match &region {
+            Some(region) => format!("{bucket_url} in {region}"),
+            None => bucket_url.clone(),
+        };
+        if let Some(store) = self.stores.get(&key) {
             return Ok(Some(store.clone()));
         }
+        let overrides: Vec<(&str, &str)> = region
+            .iter()
+            .map(|region| ("aws_region", region.as_str()))
+            .collect();
         let configured = Url::parse(&bucket_url)
             .map_err(|e| RemoteError::from(e.to_string()))
-            .and_then(|url| open_store(&url, &self.cloud));
-        let (store, _) = configured.map_err(|e| {
-            RemoteError::from(format!("cannot reach {bucket_url} for {}: {e}", link.uri))
-        })?;
-        self.stores.insert(bucket_url, store.clone());
+            .and_then(|url| open_store_with(&url, &self.cloud, &overrides));
+        let (store, _) = configured
+            .map_err(|e| RemoteError::from(format!("cannot reach {key} for {}: {e}", link.uri)))?;
+        self.stores.insert(key, store.clone());
         Ok(Some(store))
     }
 }

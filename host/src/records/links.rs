@@ -94,6 +94,15 @@ impl Link {
             signed: location.signed,
         })
     }
+
+    /// The AWS region an S3 https link names in its hostname
+    /// (`bucket.s3.eu-west-1.amazonaws.com`); `None` for other links.
+    pub fn s3_region(&self) -> Option<String> {
+        if self.provider != Provider::S3 {
+            return None;
+        }
+        hosts::s3_region(&Url::parse(&self.uri).ok()?)
+    }
 }
 
 /// URL schemes that make a string a link, lowercase.

@@ -92,6 +92,16 @@ pub(crate) fn open_store(
     url: &Url,
     cloud: &CloudSettings,
 ) -> Result<(ConfiguredStore, ObjectPath), RemoteError> {
+    open_store_with(url, cloud, &[])
+}
+
+/// [`open_store`] with `overrides` (`object_store` configuration keys such
+/// as `aws_region`) set over the environment's and `cloud`'s settings.
+pub(crate) fn open_store_with(
+    url: &Url,
+    cloud: &CloudSettings,
+    overrides: &[(&str, &str)],
+) -> Result<(ConfiguredStore, ObjectPath), RemoteError> {
     let (scheme, path) = locate(url)?;
     let settings = cloud.settings_for(&scheme, url);
     let retry = retry_config();
@@ -103,7 +113,12 @@ pub(crate) fn open_store(
                 Some(_) => <$builder>::new(),
                 None => <$builder>::from_env(),
             };
-            for (key, value) in settings.unwrap_or_default() {
+            let overrides = overrides.iter().map(|&(key, value)| (key, value));
+            let settings = settings
+                .unwrap_or_default()
+                .iter()
+                .map(|(key, value)| (key.as_str(), value.as_str()));
+            for (key, value) in settings.chain(overrides) {
                 let key = key
                     .parse()
                     .map_err(|_| RemoteError(format!("unknown setting {key}")))?;

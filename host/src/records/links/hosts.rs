@@ -69,8 +69,75 @@ fn s3<'a>(prefix: &'a str, path: &'a str) -> Option<(Provider, &'a str, &'a str)
     Some((Provider::S3, &prefix[..bucket_len], path))
 }
 
+/// The AWS region an S3 https hostname names: `s3.REGION`,
+/// `s3.dualstack.REGION` or `s3-REGION` (`s3-external-1` is `us-east-1`);
+/// `None` for the global `s3.amazonaws.com` and other hosts.
+pub(super) fn s3_region(url: &Url) -> Option<String> {
+    let labels: Vec<&str> = s3_prefix(url.host_str()?)?.split('.').collect();
+    let service = labels
+        .iter()
+        .rposition(|label| *label == "s3" || label.starts_with("s3-"))?;
+    let region = match labels[service].strip_prefix("s3-") {
+        Some("external-1") => "us-east-1",
+        Some(dashed) => dashed,
+        None => match &labels[service + 1..] {
+            ["dualstack", region] | [region] => region,
+            _ => return None,
+        },
+    };
+    let is_region = region.contains('-')
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    is_region.then(|| region.to_owned())
+}
+
 /// `/bucket/key…` (leading slash already removed).
 fn path_style(provider: Provider, path: &str) -> (Provider, &str, &str) {
     let (bucket, key) = path.split_once('/').unwrap_or((path, ""));
     (provider, bucket, key)
+}
+
+#[cfg(test)]
+mod tests {
+    use url::Url;
+
+    use super::s3_region;
+
+    #[test]
+    fn regions_of_s3_hostnames() {
+        let region = |url: &str| s3_region(&Url::parse(url).unwrap());
+        for (url, expected) in [
+            ("https://b.s3.eu-west-1.amazonaws.com/k", Some("eu-west-1")),
+            (
+                "https://my.dotted.bucket.s3.us-west-2.amazonaws.com/k",
+                Some("us-west-2"),
+            ),
+            (
+                "https://b.s3-ap-southeast-2.amazonaws.com/k",
+                Some("ap-southeast-2"),
+            ),
+            (
+                "https://s3.eu-central-1.amazonaws.com/b/k",
+                Some("eu-central-1"),
+            ),
+            ("https://s3-eu-west-1.amazonaws.com/b/k", Some("eu-west-1")),
+            (
+                "https://b.s3.dualstack.us-east-2.amazonaws.com/k",
+                Some("us-east-2"),
+            ),
+            ("https://b.s3-external-1.amazonaws.com/k", Some("us-east-1")),
+            (
+                "https://b.s3.cn-north-1.amazonaws.com.cn/k",
+                Some("cn-north-1"),
+            ),
+            ("https://b.s3.amazonaws.com/k", None),
+            ("https://s3.amazonaws.com/b/k", None),
+            ("https://b.s3-accelerate.amazonaws.com/k", None),
+            ("https://storage.googleapis.com/b/k", None),
+            ("https://example.com/s3.eu-west-1/k", None),
+        ] {
+            assert_eq!(region(url).as_deref(), expected, "{url}");
+        }
+    }
 }
