@@ -94,7 +94,10 @@ pub fn read_row(layout: &Layout, fields: &[&str], delimiter: u8) -> Result<Item,
         Layout::Plain => plain_row(fields, joined)?,
         Layout::Header(header) => header_row(header, fields, joined)?,
     };
-    let link = link.trim().to_owned();
+    let mut link = link;
+    if link.trim().len() != link.len() {
+        link = link.trim().to_owned();
+    }
     check_link(&link).map_err(|message| ("bad-link", message))?;
     let name = name
         .map(str::trim)

@@ -40,13 +40,18 @@ pub const AUDIO_EXTENSIONS: &[&str] = &[
 /// a link or path, ignoring a URL query (`?...`) and fragment (`#...`)
 /// after a scheme.
 pub fn link_extension(link: &str) -> Option<&str> {
-    let path = if link.contains("://") {
-        link.split(['?', '#']).next().unwrap_or(link)
-    } else {
-        link
+    // Byte searches: every delimiter is ASCII, so each position found is a
+    // character boundary.
+    let bytes = link.as_bytes();
+    let has_scheme = memchr::memchr_iter(b':', bytes).any(|at| bytes[at + 1..].starts_with(b"//"));
+    let end = match has_scheme {
+        true => memchr::memchr2(b'?', b'#', bytes).unwrap_or(bytes.len()),
+        false => bytes.len(),
     };
-    let segment = path.rsplit(['/', '\\']).next().unwrap_or(path);
-    let (_, ext) = segment.rsplit_once('.')?;
+    let path = &bytes[..end];
+    let start = memchr::memrchr2(b'/', b'\\', path).map_or(0, |at| at + 1);
+    let dot = start + memchr::memrchr(b'.', &path[start..])?;
+    let ext = &link[dot + 1..end];
     (!ext.is_empty()).then_some(ext)
 }
 
@@ -82,5 +87,24 @@ mod tests {
         assert_eq!(kind_of_link("https://h/dir.d/file"), None);
         assert_eq!(kind_of_link("https://h/file."), None);
         assert_eq!(kind_of_link("https://h/a.bin"), None);
+    }
+
+    #[test]
+    fn extensions_of_links_and_paths() {
+        for (link, expected) in [
+            ("s3://b/k/photo.tar.gz", Some("gz")),
+            ("https://h/a.png?x=b.jpg", Some("png")),
+            ("https://h/a#b.jpg", None),
+            // Without a scheme, `?` and `#` belong to the file name.
+            ("/data/a?b.png", Some("png")),
+            ("/data/b.d/c", None),
+            ("C:\\x\\y.Jpg", Some("Jpg")),
+            ("s3://b/.hidden", Some("hidden")),
+            ("https://h/ünïcode.wav", Some("wav")),
+            ("file:///a.b/", None),
+            ("", None),
+        ] {
+            assert_eq!(link_extension(link), expected, "{link}");
+        }
     }
 }
