@@ -2,17 +2,22 @@
 //!
 //! A JSON manifest can be far larger than memory, so it is never read
 //! whole: [`stream_elements`] hands the elements of the top-level array to a
-//! callback one by one as `serde_json` parses them, each with the physical
-//! line and byte offset where it starts and its 0-based index. A syntax error
-//! is fatal and reads `line L column C: ...`.
+//! callback one by one, each with the physical line and byte offset where it
+//! starts and its 0-based index. A syntax error is fatal and reads
+//! `line L column C: ...`, as `serde_json` words it.
+//!
+//! `serde_json` reads an `io::Read` a byte at a time through calls that cost
+//! far more than the parsing, so the array is not parsed from the reader:
+//! a scanner finds where each element ends (strings, escapes and brackets
+//! only) and `serde_json` parses the element's bytes as a slice. Errors
+//! inside an element are `serde_json`'s own, moved to the element's place in
+//! the file; the scanner words the few errors between elements as
+//! `serde_json` does.
 
-use std::cell::Cell;
 use std::fmt;
-use std::io::{self, BufReader, Read};
-use std::marker::PhantomData;
+use std::io::{self, Cursor, Read};
 
-use serde::de::value::MapAccessDeserializer;
-use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeOwned, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use crate::Flow;
@@ -29,42 +34,6 @@ pub struct ElementAt {
     pub offset: u64,
 }
 
-/// Lines (`\n`) and bytes read so far.
-#[derive(Clone, Copy, Default)]
-struct Consumed {
-    newlines: u64,
-    bytes: u64,
-}
-
-/// Counts what `serde_json` consumes. `serde_json` reads one byte at a time
-/// and peeks one byte ahead, so when it starts on a value the value's first
-/// byte is the last one counted.
-struct Counting<'a, R> {
-    inner: R,
-    consumed: &'a Cell<Consumed>,
-}
-
-impl<R: Read> Read for Counting<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let count = self.inner.read(buf)?;
-        let mut consumed = self.consumed.get();
-        consumed.bytes += count as u64;
-        consumed.newlines += buf[..count].iter().filter(|&&b| b == b'\n').count() as u64;
-        self.consumed.set(consumed);
-        Ok(count)
-    }
-}
-
-/// Position of the value whose first byte was just read.
-fn value_start(consumed: &Cell<Consumed>, base: u64, index: Option<u64>) -> ElementAt {
-    let consumed = consumed.get();
-    ElementAt {
-        index,
-        line: consumed.newlines + 1,
-        offset: base + consumed.bytes.saturating_sub(1),
-    }
-}
-
 /// Streams the elements of the top-level array of `input` into `each`.
 ///
 /// `base` is the number of bytes already taken from the input (a BOM).
@@ -76,59 +45,373 @@ pub fn stream_elements<T, F>(
     input: impl Read,
     base: u64,
     allow_object: bool,
-    each: F,
+    mut each: F,
 ) -> Result<(), String>
 where
     T: DeserializeOwned,
     F: FnMut(T, ElementAt) -> Flow,
 {
-    let consumed = Cell::new(Consumed::default());
-    let reader = Counting {
-        inner: BufReader::new(input),
-        consumed: &consumed,
-    };
-    let mut deserializer = serde_json::Deserializer::from_reader(reader);
-    let stopped = Cell::new(false);
-    let visitor = TopVisitor {
-        each,
-        consumed: &consumed,
-        base,
-        allow_object,
-        stopped: &stopped,
-        element: PhantomData,
-    };
-    let result = de::Deserializer::deserialize_any(&mut deserializer, visitor)
-        .and_then(|()| deserializer.end());
-    match result {
-        Err(_) if stopped.get() => Ok(()),
-        Err(error) => Err(describe_error(&error)),
-        Ok(()) => Ok(()),
+    let mut scanner = Scanner::new(input);
+    let mut element = Vec::new();
+    scanner.skip_whitespace()?;
+    match scanner.peek()? {
+        Some(b'[') => scanner.take(1),
+        Some(b'{') if allow_object => {
+            let start = scanner.start();
+            scanner.value(&mut element)?;
+            let value = parse::<T>(&mut element, start, scanner.peek()?)?;
+            scanner.skip_whitespace()?;
+            if scanner.peek()?.is_some() {
+                return Err(scanner.error_here("trailing characters"));
+            }
+            each(value, start.at(base, None));
+            return Ok(());
+        }
+        _ => return Err(scanner.not_an_array(allow_object)),
     }
+    scanner.skip_whitespace()?;
+    match scanner.peek()? {
+        Some(b']') => {
+            scanner.take(1);
+            return scanner.end();
+        }
+        None => return Err(scanner.error_at_end("EOF while parsing a list")),
+        Some(_) => {}
+    }
+    for index in 0.. {
+        scanner.skip_whitespace()?;
+        match scanner.peek()? {
+            None => return Err(scanner.error_at_end("EOF while parsing a value")),
+            Some(b']') => return Err(scanner.error_here("trailing comma")),
+            Some(b'}' | b',' | b':') => return Err(scanner.error_here("expected value")),
+            Some(_) => {}
+        }
+        let start = scanner.start();
+        scanner.value(&mut element)?;
+        let value = parse::<T>(&mut element, start, scanner.peek()?)?;
+        if each(value, start.at(base, Some(index))) == Flow::Stop {
+            return Ok(());
+        }
+        scanner.skip_whitespace()?;
+        match scanner.peek()? {
+            Some(b',') => scanner.take(1),
+            Some(b']') => {
+                scanner.take(1);
+                return scanner.end();
+            }
+            None => return Err(scanner.error_at_end("EOF while parsing a list")),
+            Some(_) => return Err(scanner.error_here("expected `,` or `]`")),
+        }
+    }
+    Ok(())
 }
 
 /// `line L column C: message` for a `serde_json` error.
 pub fn describe_error(error: &serde_json::Error) -> String {
+    let (line, column) = (error.line() as u64, error.column() as u64);
+    format!("line {line} column {column}: {}", message_of(error))
+}
+
+/// A `serde_json` error's message without its position.
+fn message_of(error: &serde_json::Error) -> String {
     let text = error.to_string();
     let suffix = format!(" at line {} column {}", error.line(), error.column());
-    let message = text.strip_suffix(&suffix).unwrap_or(&text);
-    format!("line {} column {}: {message}", error.line(), error.column())
+    text.strip_suffix(&suffix).unwrap_or(&text).to_owned()
 }
 
-struct TopVisitor<'a, T, F> {
-    each: F,
-    consumed: &'a Cell<Consumed>,
-    base: u64,
+/// Parses one value's bytes, placing errors where the value starts. A value
+/// cut short by the byte after it (`tru]`) is an error about that byte, as
+/// when `serde_json` reads on: the byte is added to find it.
+fn parse<T: DeserializeOwned>(
+    value: &mut Vec<u8>,
+    start: Start,
+    next: Option<u8>,
+) -> Result<T, String> {
+    let error = match serde_json::from_slice(value) {
+        Ok(parsed) => return Ok(parsed),
+        Err(error) => error,
+    };
+    if let (true, Some(next)) = (error.is_eof(), next) {
+        value.push(next);
+        if let Err(error) = serde_json::from_slice::<de::IgnoredAny>(value) {
+            return Err(start.locate(&error));
+        }
+    }
+    Err(start.locate(&error))
+}
+
+/// Where a value starts in the input.
+#[derive(Clone, Copy)]
+struct Start {
+    offset: u64,
+    line: u64,
+    /// Bytes before it on its line.
+    column: u64,
+}
+
+impl Start {
+    fn at(self, base: u64, index: Option<u64>) -> ElementAt {
+        ElementAt {
+            index,
+            line: self.line,
+            offset: base + self.offset,
+        }
+    }
+
+    /// `serde_json`'s error about the value, at its place in the input.
+    fn locate(self, error: &serde_json::Error) -> String {
+        let (line, column) = (error.line() as u64, error.column() as u64);
+        let (line, column) = match line {
+            0 | 1 => (self.line, self.column + column),
+            _ => (self.line + line - 1, column),
+        };
+        format!("line {line} column {column}: {}", message_of(error))
+    }
+}
+
+/// Reads the input in blocks and scans JSON structure, keeping count of
+/// lines the way `serde_json` does for its errors.
+struct Scanner<R> {
+    input: R,
+    buffer: Box<[u8]>,
+    /// Bytes of `buffer` read from the input, and of those consumed.
+    filled: usize,
+    position: usize,
+    /// Input offset of `buffer[0]`.
+    buffer_offset: u64,
+    /// 1-based line of the next byte, and the input offset where it starts.
+    line: u64,
+    line_start: u64,
+    /// Closing brackets expected, innermost last (scanning a value).
+    closers: Vec<u8>,
+}
+
+/// Bytes read from the input at a time.
+const BLOCK_BYTES: usize = 64 * 1024;
+
+impl<R: Read> Scanner<R> {
+    fn new(input: R) -> Self {
+        Self {
+            input,
+            buffer: vec![0; BLOCK_BYTES].into_boxed_slice(),
+            filled: 0,
+            position: 0,
+            buffer_offset: 0,
+            line: 1,
+            line_start: 0,
+            closers: Vec::new(),
+        }
+    }
+
+    /// The unconsumed bytes of the buffer, reading a block when it has none
+    /// (empty at the end of the input).
+    fn available(&mut self) -> Result<&[u8], String> {
+        if self.position == self.filled {
+            self.buffer_offset += self.filled as u64;
+            self.position = 0;
+            self.filled = loop {
+                match self.input.read(&mut self.buffer) {
+                    Ok(read) => break read,
+                    Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                    Err(error) => return Err(format!("cannot read input: {error}")),
+                }
+            };
+        }
+        Ok(&self.buffer[self.position..self.filled])
+    }
+
+    fn peek(&mut self) -> Result<Option<u8>, String> {
+        Ok(self.available()?.first().copied())
+    }
+
+    /// Consumes `count` available bytes, counting lines.
+    fn take(&mut self, count: usize) {
+        let taken = &self.buffer[self.position..self.position + count];
+        if let Some(last) = memchr::memrchr(b'\n', taken) {
+            self.line += memchr::memchr_iter(b'\n', taken).count() as u64;
+            self.line_start = self.buffer_offset + (self.position + last + 1) as u64;
+        }
+        self.position += count;
+    }
+
+    fn offset(&self) -> u64 {
+        self.buffer_offset + self.position as u64
+    }
+
+    fn start(&self) -> Start {
+        Start {
+            offset: self.offset(),
+            line: self.line,
+            column: self.offset() - self.line_start,
+        }
+    }
+
+    fn skip_whitespace(&mut self) -> Result<(), String> {
+        loop {
+            let available = self.available()?;
+            let blank = available
+                .iter()
+                .take_while(|byte| matches!(byte, b' ' | b'\t' | b'\n' | b'\r'))
+                .count();
+            let all = blank == available.len();
+            self.take(blank);
+            if !all || blank == 0 {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Consumes one value into `out`: a string, an object or array up to
+    /// its closing bracket (or the first bracket that does not close it),
+    /// or a scalar up to the next delimiter; the rest of the input when the
+    /// value does not end.
+    fn value(&mut self, out: &mut Vec<u8>) -> Result<(), String> {
+        out.clear();
+        let mut closers = std::mem::take(&mut self.closers);
+        closers.clear();
+        let mut state = Scan::Start;
+        let result = loop {
+            let available = match self.available() {
+                Ok([]) => break Ok(()),
+                Ok(available) => available,
+                Err(error) => break Err(error),
+            };
+            let mut end = None;
+            let mut at = 0;
+            while at < available.len() {
+                // Inside a string only `"` and `\` matter: jump to the next.
+                if let Scan::Text | Scan::NestedText = state {
+                    match memchr::memchr2(b'"', b'\\', &available[at..]) {
+                        Some(skipped) => at += skipped,
+                        None => break,
+                    }
+                }
+                let byte = available[at];
+                at += 1;
+                state = match (state, byte) {
+                    (Scan::Start, b'"') => Scan::Text,
+                    (Scan::Start, b'{') => {
+                        closers.push(b'}');
+                        Scan::Nested
+                    }
+                    (Scan::Start, b'[') => {
+                        closers.push(b']');
+                        Scan::Nested
+                    }
+                    (Scan::Start, _) => Scan::Scalar,
+                    (Scan::Scalar, byte) if is_delimiter(byte) => {
+                        end = Some(at - 1);
+                        break;
+                    }
+                    (Scan::Text, b'"') => {
+                        end = Some(at);
+                        break;
+                    }
+                    (Scan::Text, b'\\') => Scan::TextEscape,
+                    (Scan::TextEscape, _) => Scan::Text,
+                    (Scan::Nested, b'"') => Scan::NestedText,
+                    (Scan::Nested, b'{') => {
+                        closers.push(b'}');
+                        Scan::Nested
+                    }
+                    (Scan::Nested, b'[') => {
+                        closers.push(b']');
+                        Scan::Nested
+                    }
+                    (Scan::Nested, b'}' | b']') => {
+                        if closers.pop() != Some(byte) || closers.is_empty() {
+                            end = Some(at);
+                            break;
+                        }
+                        Scan::Nested
+                    }
+                    (Scan::NestedText, b'"') => Scan::Nested,
+                    (Scan::NestedText, b'\\') => Scan::NestedTextEscape,
+                    (Scan::NestedTextEscape, _) => Scan::NestedText,
+                    (state, _) => state,
+                };
+            }
+            let count = end.unwrap_or(available.len());
+            out.extend_from_slice(&available[..count]);
+            self.take(count);
+            if end.is_some() {
+                break Ok(());
+            }
+        };
+        self.closers = closers;
+        result
+    }
+
+    /// After the closing `]`: nothing but whitespace.
+    fn end(&mut self) -> Result<(), String> {
+        self.skip_whitespace()?;
+        match self.peek()? {
+            None => Ok(()),
+            Some(_) => Err(self.error_here("trailing characters")),
+        }
+    }
+
+    /// An error at the next byte, which `serde_json` would have read.
+    fn error_here(&self, message: &str) -> String {
+        let column = self.offset() - self.line_start + 1;
+        format!("line {} column {column}: {message}", self.line)
+    }
+
+    /// An error at the end of the input, placed at its last byte.
+    fn error_at_end(&self, message: &str) -> String {
+        let column = self.offset() - self.line_start;
+        format!("line {} column {column}: {message}", self.line)
+    }
+
+    /// `serde_json`'s error for a top-level value that is not an array (or
+    /// an object when one is allowed), which the scanner is on.
+    fn not_an_array(&mut self, allow_object: bool) -> String {
+        let start = self.start();
+        let rest = Cursor::new(&self.buffer[self.position..self.filled]).chain(&mut self.input);
+        let mut deserializer = serde_json::Deserializer::from_reader(rest);
+        let refusal = NotAnArray { allow_object };
+        match de::Deserializer::deserialize_any(&mut deserializer, refusal) {
+            Err(error) => start.locate(&error),
+            Ok(never) => match never {},
+        }
+    }
+}
+
+/// Where the scan of a value is.
+#[derive(Clone, Copy)]
+enum Scan {
+    /// Before its first byte.
+    Start,
+    /// In a number or literal.
+    Scalar,
+    /// In a string, or just after a backslash in it.
+    Text,
+    TextEscape,
+    /// In an object or array, in a string within it, or just after a
+    /// backslash in that string.
+    Nested,
+    NestedText,
+    NestedTextEscape,
+}
+
+/// Whether a scalar ends before `byte`: JSON structure or whitespace.
+fn is_delimiter(byte: u8) -> bool {
+    matches!(
+        byte,
+        b',' | b']' | b'}' | b'[' | b'{' | b'"' | b':' | b' ' | b'\t' | b'\n' | b'\r'
+    )
+}
+
+/// Refuses whatever top-level value it is given, saying what was expected.
+struct NotAnArray {
     allow_object: bool,
-    stopped: &'a Cell<bool>,
-    element: PhantomData<fn() -> T>,
 }
 
-impl<'de, T, F> Visitor<'de> for TopVisitor<'_, T, F>
-where
-    T: DeserializeOwned,
-    F: FnMut(T, ElementAt) -> Flow,
-{
-    type Value = ();
+/// A value that cannot exist: [`NotAnArray`] never accepts.
+enum Never {}
+
+impl<'de> Visitor<'de> for NotAnArray {
+    type Value = Never;
 
     fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
         if self.allow_object {
@@ -138,53 +421,12 @@ where
         }
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
-        let mut index = 0;
-        loop {
-            let seed = ElementSeed {
-                consumed: self.consumed,
-                base: self.base,
-                index,
-                element: PhantomData,
-            };
-            let Some((element, at)) = seq.next_element_seed(seed)? else {
-                return Ok(());
-            };
-            if (self.each)(element, at) == Flow::Stop {
-                self.stopped.set(true);
-                return Err(de::Error::custom("stopped"));
-            }
-            index += 1;
-        }
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Never, A::Error> {
+        Err(de::Error::invalid_type(de::Unexpected::Seq, &self))
     }
 
-    fn visit_map<A: MapAccess<'de>>(mut self, map: A) -> Result<(), A::Error> {
-        if !self.allow_object {
-            return Err(de::Error::invalid_type(de::Unexpected::Map, &self));
-        }
-        let at = value_start(self.consumed, self.base, None);
-        let element = T::deserialize(MapAccessDeserializer::new(map))?;
-        (self.each)(element, at);
-        Ok(())
-    }
-}
-
-struct ElementSeed<'a, T> {
-    consumed: &'a Cell<Consumed>,
-    base: u64,
-    index: u64,
-    element: PhantomData<fn() -> T>,
-}
-
-impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for ElementSeed<'_, T> {
-    type Value = (T, ElementAt);
-
-    fn deserialize<D: de::Deserializer<'de>>(
-        self,
-        deserializer: D,
-    ) -> Result<Self::Value, D::Error> {
-        let at = value_start(self.consumed, self.base, Some(self.index));
-        Ok((T::deserialize(deserializer)?, at))
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Never, A::Error> {
+        Err(de::Error::invalid_type(de::Unexpected::Map, &self))
     }
 }
 
@@ -282,6 +524,81 @@ mod tests {
                 .unwrap_err()
                 .contains("expected a JSON array or object")
         );
+    }
+
+    #[test]
+    fn elements_and_errors_are_those_of_parsing_the_whole_array() {
+        let inputs = [
+            r#"[1.5e3, -0, true, false, null, "a\"]", "\\", "é\u00e9"]"#,
+            "[[],[[]],{},{\"a\": [1, {\"b\": \"]}\"}]}]\r\n",
+            "[\n\t{\"x\":\n\"y\"}\n]  \n",
+            "[1 2]",
+            "[1,]",
+            "[,1]",
+            "[1,",
+            "[",
+            "[]]",
+            "[}",
+            "[{\"a\":1]",
+            "[{\"a\":}]",
+            "[{\"a\": 1,\n \"b\" 2}]",
+            "[tru]",
+            "[1]x",
+            "[-]",
+            "[\"unterminated",
+            "[{\"a\": [1, 2",
+            "[1\"2\"]",
+            "[{\"a\":1}{\"b\":2}]",
+            "[\"a\"\n,\n\"b\nc\"]",
+            "  [ 1 , 2 ]",
+            r#"[{"a":"\\"}, "\\\"", {"b": "}"}]"#,
+            "[[[[[[1]]]]], [[[[2]]]]]]",
+            "[12345678901234567890, 1e400]",
+        ];
+        let long = format!(
+            "[{}]",
+            (0..300)
+                .map(|n| format!("{{\"k\": \"v{n} \\\" ]}}\\\\\", \"n\": [{n}, -{n}.5e1]}}"))
+                .collect::<Vec<_>>()
+                .join(",\n")
+        );
+        // Blocks of a few bytes put every byte at a block boundary once.
+        for (input, block) in inputs
+            .iter()
+            .flat_map(|input| [(*input, 1), (*input, 3), (*input, 4096)])
+            .chain([(long.as_str(), 7), (long.as_str(), 4096)])
+        {
+            let mut seen = Vec::new();
+            let result = stream_elements::<Value, _>(
+                Trickle(input.as_bytes(), block),
+                0,
+                false,
+                |value, _| {
+                    seen.push(value.to_string());
+                    Flow::Proceed
+                },
+            );
+            match serde_json::from_str::<Vec<Value>>(input) {
+                Ok(whole) => {
+                    assert_eq!(result, Ok(()), "{input:?}");
+                    let whole: Vec<String> = whole.iter().map(Value::to_string).collect();
+                    assert_eq!(seen, whole, "{input:?}");
+                }
+                Err(error) => assert_eq!(result, Err(describe_error(&error)), "{input:?}"),
+            }
+        }
+    }
+
+    /// Reads at most `.1` bytes at a time.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let count = out.len().min(self.1).min(self.0.len());
+            out[..count].copy_from_slice(&self.0[..count]);
+            self.0 = &self.0[count..];
+            Ok(count)
+        }
     }
 
     #[test]
