@@ -289,15 +289,11 @@ impl<R: Read> Scanner<R> {
                 let byte = available[at];
                 at += 1;
                 state = match (state, byte) {
+                    (Scan::Start | Scan::Nested, b'{' | b'[') => {
+                        closers.push(if byte == b'{' { b'}' } else { b']' });
+                        Scan::Nested
+                    }
                     (Scan::Start, b'"') => Scan::Text,
-                    (Scan::Start, b'{') => {
-                        closers.push(b'}');
-                        Scan::Nested
-                    }
-                    (Scan::Start, b'[') => {
-                        closers.push(b']');
-                        Scan::Nested
-                    }
                     (Scan::Start, _) => Scan::Scalar,
                     (Scan::Scalar, byte) if is_delimiter(byte) => {
                         end = Some(at - 1);
@@ -310,14 +306,6 @@ impl<R: Read> Scanner<R> {
                     (Scan::Text, b'\\') => Scan::TextEscape,
                     (Scan::TextEscape, _) => Scan::Text,
                     (Scan::Nested, b'"') => Scan::NestedText,
-                    (Scan::Nested, b'{') => {
-                        closers.push(b'}');
-                        Scan::Nested
-                    }
-                    (Scan::Nested, b'[') => {
-                        closers.push(b']');
-                        Scan::Nested
-                    }
                     (Scan::Nested, b'}' | b']') => {
                         if closers.pop() != Some(byte) || closers.is_empty() {
                             end = Some(at);
