@@ -78,7 +78,8 @@ where
         None => return Err(scanner.error_at_end("EOF while parsing a list")),
         Some(_) => {}
     }
-    for index in 0.. {
+    let mut index = 0;
+    loop {
         scanner.skip_whitespace()?;
         match scanner.peek()? {
             None => return Err(scanner.error_at_end("EOF while parsing a value")),
@@ -102,8 +103,8 @@ where
             None => return Err(scanner.error_at_end("EOF while parsing a list")),
             Some(_) => return Err(scanner.error_here("expected `,` or `]`")),
         }
+        index += 1;
     }
-    Ok(())
 }
 
 /// `line L column C: message` for a `serde_json` error.
