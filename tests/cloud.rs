@@ -513,6 +513,12 @@ fn a_signed_url_is_read_as_written_and_recorded_without_its_query() {
     let refused = run(taskport(dir.path()).args(["import", unsigned]));
     assert_clean_error(&refused);
     assert_said(&refused, "access denied");
+    // A query the server does not accept is named as the cause.
+    let forged = format!("{unsigned}?token=forged");
+    let refused = run(taskport(dir.path()).args(["import", &forged]));
+    assert_clean_error(&refused);
+    assert_said(&refused, "did not accept the URL's query");
+    assert!(!stderr(&refused).contains("forged"), "{}", stderr(&refused));
 
     // No credentials in the environment: the query authorizes the GET.
     ok(run(taskport(dir.path()).args(["import", &signed])));

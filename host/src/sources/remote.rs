@@ -82,6 +82,24 @@ impl RemoteSource {
             .to_string()
     }
 
+    /// One line for a failed request: a refused URL that carries its own
+    /// authorization says so, since no credentials of the environment were
+    /// used.
+    fn describe(&self, error: &object_store::Error) -> RemoteError {
+        match error {
+            object_store::Error::PermissionDenied { .. }
+            | object_store::Error::Unauthenticated { .. }
+                if self.authorized_by_query =>
+            {
+                RemoteError::from(
+                    "access denied: the server did not accept the URL's query (its signature \
+                     or token), which may have expired",
+                )
+            }
+            _ => describe(error),
+        }
+    }
+
     /// Opens the object for reading, with its size, or starts listing the
     /// prefix.
     pub fn open(
@@ -107,7 +125,7 @@ impl RemoteSource {
         }
         let object = runtime
             .block_on(store.get(&path))
-            .map_err(|e| describe(&e))?;
+            .map_err(|e| self.describe(&e))?;
         let size = object.meta.size;
         Ok((
             Box::new(ObjectReader {
