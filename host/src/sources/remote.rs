@@ -85,7 +85,7 @@ impl RemoteSource {
     /// One line for a failed request: a refused URL that carries its own
     /// authorization says so, since no credentials of the environment were
     /// used.
-    fn describe(&self, error: &object_store::Error) -> RemoteError {
+    fn request_error(&self, error: &object_store::Error) -> RemoteError {
         match error {
             object_store::Error::PermissionDenied { .. }
             | object_store::Error::Unauthenticated { .. }
@@ -125,7 +125,7 @@ impl RemoteSource {
         }
         let object = runtime
             .block_on(store.get(&path))
-            .map_err(|e| self.describe(&e))?;
+            .map_err(|e| self.request_error(&e))?;
         let size = object.meta.size;
         Ok((
             Box::new(ObjectReader {

@@ -55,13 +55,9 @@ fn s3_prefix(host: &str) -> Option<&str> {
 
 /// `bucket.s3.amazonaws.com`, `bucket.s3.REGION.amazonaws.com`,
 /// `bucket.s3-REGION.amazonaws.com` (the bucket may contain dots), or
-/// path-style `s3[.-]REGION.amazonaws.com/bucket/key`. The service label is
-/// the rightmost `s3` or `s3-…` label.
+/// path-style `s3[.-]REGION.amazonaws.com/bucket/key`.
 fn s3<'a>(prefix: &'a str, path: &'a str) -> Option<(Provider, &'a str, &'a str)> {
-    let labels: Vec<&str> = prefix.split('.').collect();
-    let service = labels
-        .iter()
-        .rposition(|label| *label == "s3" || label.starts_with("s3-"))?;
+    let (labels, service) = s3_labels(prefix)?;
     if service == 0 {
         return Some(path_style(Provider::S3, path));
     }
@@ -69,14 +65,21 @@ fn s3<'a>(prefix: &'a str, path: &'a str) -> Option<(Provider, &'a str, &'a str)
     Some((Provider::S3, &prefix[..bucket_len], path))
 }
 
+/// The labels of an AWS hostname's prefix and the position of its service
+/// label: the rightmost `s3` or `s3-…` one.
+fn s3_labels(prefix: &str) -> Option<(Vec<&str>, usize)> {
+    let labels: Vec<&str> = prefix.split('.').collect();
+    let service = labels
+        .iter()
+        .rposition(|label| *label == "s3" || label.starts_with("s3-"))?;
+    Some((labels, service))
+}
+
 /// The AWS region an S3 https hostname names: `s3.REGION`,
 /// `s3.dualstack.REGION` or `s3-REGION` (`s3-external-1` is `us-east-1`);
 /// `None` for the global `s3.amazonaws.com` and other hosts.
 pub(super) fn s3_region(url: &Url) -> Option<String> {
-    let labels: Vec<&str> = s3_prefix(url.host_str()?)?.split('.').collect();
-    let service = labels
-        .iter()
-        .rposition(|label| *label == "s3" || label.starts_with("s3-"))?;
+    let (labels, service) = s3_labels(s3_prefix(url.host_str()?)?)?;
     let region = match labels[service].strip_prefix("s3-") {
         Some("external-1") => "us-east-1",
         Some(dashed) => dashed,
